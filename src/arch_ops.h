@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one interface between okvm's generic code and its architecture code.
+ *
+ * Exactly one architecture file is linked into okvm.ko (see Kbuild) and it
+ * provides the single instance okvm_arch_ops. Generic code never tests the
+ * architecture itself; everything that differs goes through this table.
+ */
+#ifndef OKVM_ARCH_OPS_H
+#define OKVM_ARCH_OPS_H
+
+#include <linux/types.h>
+
+struct okvm_arch_ops {
+	/* Short architecture name, for log messages. */
+	const char *name;
+
+	/*
+	 * Can this CPU host guests? Returns 0, or -ENODEV after printing
+	 * exactly one pr_err() line saying why not. Called once at load.
+	 */
+	int (*hardware_check)(void);
+
+	/*
+	 * Called at load when the KVM misc minor (/dev/kvm) is already
+	 * registered by another driver. Returns 0 to carry on without the
+	 * /dev/kvm alias (after one pr_info() line), or -ENODEV after one
+	 * pr_err() line when that owner makes okvm unusable.
+	 */
+	int (*kvm_minor_busy)(void);
+
+	/*
+	 * True if the KVM minor must be probed at load even when the alias
+	 * is disabled, because kvm_minor_busy() can refuse the load.
+	 */
+	bool kvm_minor_probe;
+
+	/* 0 if @type is a valid KVM_CREATE_VM type, else -EINVAL. */
+	int (*vm_type_check)(unsigned long type);
+
+	/* KVM_CHECK_EXTENSION answer for @cap: 0 when not supported. */
+	int (*check_extension)(long cap);
+
+	/* Negative errno KVM returns for an unknown VM ioctl. */
+	int unknown_vm_ioctl_errno;
+};
+
+extern const struct okvm_arch_ops okvm_arch_ops;
+
+#endif /* OKVM_ARCH_OPS_H */

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * okvm x86_64 architecture code.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/kvm.h>
+#include <linux/printk.h>
+#include <linux/smp.h>
+
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+#include <asm/special_insns.h>
+
+#include "arch_ops.h"
+
+/* <asm/kvm.h> before Linux 6.8 does not name the default VM type. */
+#ifndef KVM_X86_DEFAULT_VM
+#define KVM_X86_DEFAULT_VM	0
+#endif
+
+/* VM_CR.SVMDIS (AMD APM vol. 2): firmware has disabled SVM. */
+#define OKVM_VM_CR_SVMDIS	BIT(4)
+
+struct okvm_x86_probe {
+	bool svm;		/* probe EFER.SVME instead of CR4.VMXE */
+	atomic_t busy_cpus;	/* CPUs where virtualization is enabled */
+};
+
+/* Runs on every online CPU, with interrupts off. */
+static void okvm_x86_probe_cpu(void *data)
+{
+	struct okvm_x86_probe *probe = data;
+	u32 lo, hi;
+	bool busy;
+
+	if (probe->svm)
+		busy = !rdmsr_safe(MSR_EFER, &lo, &hi) && (lo & EFER_SVME);
+	else
+		busy = native_read_cr4() & X86_CR4_VMXE;
+
+	if (busy)
+		atomic_inc(&probe->busy_cpus);
+}
+
+static int okvm_x86_hardware_check(void)
+{
+	struct okvm_x86_probe probe = { .busy_cpus = ATOMIC_INIT(0) };
+	u32 lo, hi;
+	int busy;
+
+	/*
+	 * The kernel clears X86_FEATURE_VMX when firmware locked VMX off in
+	 * IA32_FEAT_CTL, so the feature bit alone covers that case.
+	 */
+	if (!boot_cpu_has(X86_FEATURE_VMX)) {
+		if (!boot_cpu_has(X86_FEATURE_SVM)) {
+			pr_err("CPU has neither VMX nor SVM\n");
+			return -ENODEV;
+		}
+		probe.svm = true;
+		if (!rdmsr_safe(MSR_VM_CR, &lo, &hi) &&
+		    (lo & OKVM_VM_CR_SVMDIS)) {
+			pr_err("SVM is disabled by firmware (VM_CR.SVMDIS is set)\n");
+			return -ENODEV;
+		}
+	}
+
+	on_each_cpu(okvm_x86_probe_cpu, &probe, 1);
+	busy = atomic_read(&probe.busy_cpus);
+	if (busy) {
+		pr_err("%s is already enabled on %d CPU(s) by another hypervisor\n",
+		       probe.svm ? "SVM" : "VMX", busy);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* On x86 another /dev/kvm owner only costs okvm its alias. */
+static int okvm_x86_kvm_minor_busy(void)
+{
+	pr_info("/dev/kvm belongs to another driver; only /dev/okvm is provided\n");
+	return 0;
+}
+
+static int okvm_x86_vm_type_check(unsigned long type)
+{
+	return type == KVM_X86_DEFAULT_VM ? 0 : -EINVAL;
+}
+
+static int okvm_x86_check_extension(long cap)
+{
+	/* No capability is implemented yet. */
+	return 0;
+}
+
+const struct okvm_arch_ops okvm_arch_ops = {
+	.name			= "x86_64",
+	.hardware_check		= okvm_x86_hardware_check,
+	.kvm_minor_busy		= okvm_x86_kvm_minor_busy,
+	.kvm_minor_probe	= false,
+	.vm_type_check		= okvm_x86_vm_type_check,
+	.check_extension	= okvm_x86_check_extension,
+	/* kvm_arch_vm_ioctl() on x86 ends in -ENOTTY. */
+	.unknown_vm_ioctl_errno	= -ENOTTY,
+};
