@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Mutation proofs: each line below builds okvm with a switch that puts a bug
+# back (see the OKVM_MUTATE_* blocks in src/) and boots it. The run must be
+# judged FAIL, and the named test must be among the failures; a mutation
+# that passes means the test that should catch it cannot fail.
+#
+# usage: mutations.sh [name ...]     (default: all)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# name            cell         what must fail (a selftest case, or "dmesg")
+MUTATIONS="
+INIT_WARN         arm64-6.1    dmesg
+API_VERSION       x86_64-6.12  global.api_version_both_nodes
+"
+
+want=${*:-}
+fail=0
+while read -r name cell expect; do
+	[ -n "$name" ] || continue
+	[ -z "$want" ] || [[ " $want " == *" $name "* ]] || continue
+	"$(dirname "$0")/prepare-cell.sh" "$cell"
+	v=mut-$(echo "$name" | tr 'A-Z_' 'a-z-')
+	if ! OKVM_CFLAGS="-DOKVM_MUTATE_$name" "$(dirname "$0")/build-cell.sh" "$cell" "$v" >/dev/null; then
+		echo "mutation $name: build failed: FAIL"
+		fail=1
+		continue
+	fi
+	if res=$(OKVM_QUIET=1 "$(dirname "$0")/boot.sh" "$cell" "$v"); then
+		echo "mutation $name ($cell): NOT CAUGHT: $res"
+		fail=1
+		continue
+	fi
+	blog=$OKVM_BUILD/$cell-$v/boot.log
+	if [ "$expect" = dmesg ]; then
+		caught=$(sed -n '/^OKVM-DMESG-BEGIN/,/^OKVM-DMESG-END/p' "$blog" | grep -cE 'WARNING:|BUG:')
+	else
+		caught=$(grep -cE "^    not ok [0-9]+ $expect\$" "$blog")
+	fi
+	if [ "$caught" -gt 0 ]; then
+		echo "mutation $name ($cell): caught by $expect"
+	else
+		echo "mutation $name ($cell): failed, but not in $expect: $res"
+		fail=1
+	fi
+done <<<"$MUTATIONS"
+exit $fail
