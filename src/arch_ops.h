@@ -11,6 +11,9 @@
 
 #include <linux/types.h>
 
+struct okvm;
+struct okvm_memslot;
+
 struct okvm_arch_ops {
 	/* Short architecture name, for log messages. */
 	const char *name;
@@ -35,8 +38,18 @@ struct okvm_arch_ops {
 	 */
 	bool kvm_minor_probe;
 
-	/* 0 if @type is a valid KVM_CREATE_VM type, else -EINVAL. */
-	int (*vm_type_check)(unsigned long type);
+	/*
+	 * Check the KVM_CREATE_VM @type (-EINVAL if bad) and set up the
+	 * architecture's part of @vm: at least vm->gpa_bits.
+	 */
+	int (*vm_init)(struct okvm *vm, unsigned long type);
+
+	/*
+	 * Last check and preparation of a memslot update that can fail; @new
+	 * is NULL for DELETE. Returns 0 or a negative errno (KVM's, e.g. for
+	 * a range beyond the VM's guest physical address space).
+	 */
+	int (*memslot_prepare)(struct okvm *vm, const struct okvm_memslot *new);
 
 	/* KVM_CHECK_EXTENSION answer for @cap: 0 when not supported. */
 	int (*check_extension)(long cap);

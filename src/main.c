@@ -17,6 +17,11 @@
 #include "arch_ops.h"
 #include "okvm.h"
 
+bool okvm_testing;
+module_param_named(testing, okvm_testing, bool, 0444);
+MODULE_PARM_DESC(testing,
+		 "Allow the OKVM_TEST_* VM ioctls of the selftests (default: N)");
+
 static bool kvm_alias = true;
 module_param(kvm_alias, bool, 0444);
 MODULE_PARM_DESC(kvm_alias,
@@ -31,7 +36,19 @@ int okvm_check_extension(struct okvm *vm, long cap)
 	switch (cap) {
 	case KVM_CAP_CHECK_EXTENSION_VM:
 		/* KVM_CHECK_EXTENSION is accepted on VM file descriptors. */
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_USER_MEMORY2:
+	case KVM_CAP_READONLY_MEM:
+	/* The MMU notifier keeps guest mappings in sync with the host's. */
+	case KVM_CAP_SYNC_MMU:
 		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		/* KVM_DIRTY_LOG_INITIALLY_SET is not supported. */
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+	case KVM_CAP_NR_MEMSLOTS:
+		return OKVM_USER_MEM_SLOTS;
+	case KVM_CAP_MULTI_ADDRESS_SPACE:
+		return OKVM_ADDRESS_SPACE_NUM;
 	default:
 		return okvm_arch_ops.check_extension(cap);
 	}

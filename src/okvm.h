@@ -5,9 +5,18 @@
 #ifndef OKVM_H
 #define OKVM_H
 
+#include <linux/delay.h>
 #include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/rwlock.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/okvm.h>
+
+#include "memslot.h"
+#include "pgtable.h"
 
 struct mm_struct;
 
@@ -31,9 +40,77 @@ struct okvm {
 
 	/* Entry in okvm_vm_list; guarded by okvm_vm_lock (see vm.c). */
 	struct list_head list;
+
+	/*
+	 * Guest physical address bits the VM may use (IPA size on arm64,
+	 * MAXPHYADDR on x86); set by the architecture at creation.
+	 */
+	unsigned int gpa_bits;
+
+	/*
+	 * Serialises memslot updates. Guards the inactive memslot sets,
+	 * nr_memslot_pages and test_fail. Taken before the MMU lock.
+	 */
+	struct mutex slots_lock;
+	/* Readers of vm->memslots hold it for read (srcu_read_lock()). */
+	struct srcu_struct srcu;
+	/* The active set of each address space; see memslot.h. */
+	struct okvm_memslots __rcu *memslots[OKVM_ADDRESS_SPACE_NUM];
+	struct okvm_memslots __memslots[OKVM_ADDRESS_SPACE_NUM][2];
+	/* Pages in all slots, to refuse a total that would wrap. */
+	u64 nr_memslot_pages;
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is on; guarded by slots_lock. */
+	bool manual_dirty_log_protect;
+
+	/* Test interface: armed failures of memslot update steps. */
+	u32 test_fail[OKVM_FAIL_NR_STEPS];
+	/* Test interface: microseconds to stall at each OKVM_DELAY_* point. */
+	u32 test_delay_us[OKVM_DELAY_NR_POINTS];
+
+	/*
+	 * Format of the second-stage table, its flags and its input address
+	 * bits (at least gpa_bits); set by vm_init.
+	 */
+	const struct okvm_pgtable_format *pgt_format;
+	u64 pgt_flags;
+	unsigned int pgt_ia_bits;
+
+	/*
+	 * mmu_lock guards the second-stage table and everything below it in
+	 * this struct. Anything that changes the table holds it for write.
+	 * It is the innermost VM lock: taken after slots_lock, never held
+	 * across anything that sleeps.
+	 */
+	rwlock_t mmu_lock;
+	struct okvm_pgtable pgt;
+	/* Registered on mm at creation; see notifier.c. */
+	struct mmu_notifier mmu_notifier;
+	/* Bumped at the end of every invalidation. */
+	unsigned long mmu_invalidate_seq;
+	/* Invalidations between their start and end, and their hva union. */
+	long mmu_invalidate_in_progress;
+	unsigned long mmu_invalidate_start;
+	unsigned long mmu_invalidate_end;
+	/* The mm was released: nothing may be mapped any more. */
+	bool mmu_released;
 };
 
+/* Stall for the delay the test interface set at @point, if any. */
+static inline void okvm_test_delay(struct okvm *vm, unsigned int point)
+{
+	u32 us = READ_ONCE(vm->test_delay_us[point]);
+
+	if (us)
+		fsleep(us);
+}
+
+/* Module parameter testing=1: the OKVM_TEST_* ioctls are allowed. */
+extern bool okvm_testing;
+
 int okvm_create_vm(unsigned long type);
+long okvm_dirty_log_ioctl(struct okvm *vm, unsigned int ioctl,
+			  void __user *argp);
+long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp);
 int okvm_check_extension(struct okvm *vm, long cap);
 
 #endif /* OKVM_H */

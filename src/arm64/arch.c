@@ -14,6 +14,7 @@
 #include <asm/virt.h>
 
 #include "arch_ops.h"
+#include "okvm.h"
 
 /* Largest guest IPA size okvm's stage-2 code is written for. */
 #define OKVM_ARM64_MAX_IPA_BITS		48
@@ -83,7 +84,7 @@ static int okvm_arm64_kvm_minor_busy(void)
 	return -ENODEV;
 }
 
-static int okvm_arm64_vm_type_check(unsigned long type)
+static int okvm_arm64_vm_init(struct okvm *vm, unsigned long type)
 {
 	unsigned long ipa_bits;
 
@@ -95,6 +96,22 @@ static int okvm_arm64_vm_type_check(unsigned long type)
 		ipa_bits = OKVM_ARM64_DEFAULT_IPA_BITS;
 	if (ipa_bits < OKVM_ARM64_MIN_IPA_BITS || ipa_bits > okvm_ipa_limit)
 		return -EINVAL;
+	vm->gpa_bits = ipa_bits;
+	vm->pgt_format = &okvm_stage2_format;
+	vm->pgt_ia_bits = ipa_bits;
+	/* ID_AA64MMFR2_EL1.FWB (bits 43:40): stage 2 can force write-back. */
+	if ((read_sanitised_ftr_reg(SYS_ID_AA64MMFR2_EL1) >> 40) & 0xf)
+		vm->pgt_flags |= OKVM_PGT_FWB;
+	return 0;
+}
+
+/* As KVM/arm64: a slot must end inside the IPA space, else -EFAULT. */
+static int okvm_arm64_memslot_prepare(struct okvm *vm,
+				      const struct okvm_memslot *new)
+{
+	if (new && new->base_gfn + new->npages >
+		   1ULL << (vm->gpa_bits - PAGE_SHIFT))
+		return -EFAULT;
 	return 0;
 }
 
@@ -113,7 +130,8 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	.hardware_check		= okvm_arm64_hardware_check,
 	.kvm_minor_busy		= okvm_arm64_kvm_minor_busy,
 	.kvm_minor_probe	= true,
-	.vm_type_check		= okvm_arm64_vm_type_check,
+	.vm_init		= okvm_arm64_vm_init,
+	.memslot_prepare	= okvm_arm64_memslot_prepare,
 	.check_extension	= okvm_arm64_check_extension,
 	/* kvm_arch_vm_ioctl() on arm64 ends in -EINVAL. */
 	.unknown_vm_ioctl_errno	= -EINVAL,

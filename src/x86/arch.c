@@ -12,12 +12,14 @@
 #include <linux/smp.h>
 
 #include <asm/cpufeature.h>
+#include <asm/processor.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 #include <asm/special_insns.h>
 
 #include "arch_ops.h"
+#include "okvm.h"
 
 /* <asm/kvm.h> before Linux 6.8 does not name the default VM type. */
 #ifndef KVM_X86_DEFAULT_VM
@@ -88,9 +90,34 @@ static int okvm_x86_kvm_minor_busy(void)
 	return 0;
 }
 
-static int okvm_x86_vm_type_check(unsigned long type)
+static int okvm_x86_vm_init(struct okvm *vm, unsigned long type)
 {
-	return type == KVM_X86_DEFAULT_VM ? 0 : -EINVAL;
+	bool ept = boot_cpu_has(X86_FEATURE_VMX);
+
+	if (type == OKVM_VM_TYPE_TEST_EPT && okvm_testing)
+		ept = true;
+	else if (type != KVM_X86_DEFAULT_VM)
+		return -EINVAL;
+	vm->pgt_format = ept ? &okvm_ept_format : &okvm_npt_format;
+	/* Nested paging walks as many levels as the host's own paging. */
+	vm->pgt_ia_bits = 48;
+	if (native_read_cr4() & X86_CR4_LA57) {
+		vm->pgt_flags |= OKVM_PGT_5LEVEL;
+		vm->pgt_ia_bits = 57;
+	}
+	/* The guest physical address space is the CPU's MAXPHYADDR. */
+	vm->gpa_bits = boot_cpu_data.x86_phys_bits;
+	return 0;
+}
+
+/* As KVM/x86: a slot's last gfn must lie below MAXPHYADDR, else -EINVAL. */
+static int okvm_x86_memslot_prepare(struct okvm *vm,
+				    const struct okvm_memslot *new)
+{
+	if (new && new->base_gfn + new->npages - 1 >=
+		   1ULL << (vm->gpa_bits - PAGE_SHIFT))
+		return -EINVAL;
+	return 0;
 }
 
 static int okvm_x86_check_extension(long cap)
@@ -104,7 +131,8 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	.hardware_check		= okvm_x86_hardware_check,
 	.kvm_minor_busy		= okvm_x86_kvm_minor_busy,
 	.kvm_minor_probe	= false,
-	.vm_type_check		= okvm_x86_vm_type_check,
+	.vm_init		= okvm_x86_vm_init,
+	.memslot_prepare	= okvm_x86_memslot_prepare,
 	.check_extension	= okvm_x86_check_extension,
 	/* kvm_arch_vm_ioctl() on x86 ends in -ENOTTY. */
 	.unknown_vm_ioctl_errno	= -ENOTTY,

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic fault path: gfn -> memslot -> hva -> host page -> an entry in
+ * okvm's second-stage table.
+ *
+ * The contract (Documentation/mmu.rst):
+ *   1. read mmu_invalidate_seq;
+ *   2. under vm->srcu, find the slot and translate hva -> page with GUP,
+ *      which may sleep; no okvm lock is held;
+ *   3. take mmu_lock and install only if the mm is still there, no
+ *      invalidation of this hva started or finished since step 1, and the
+ *      memslot set is the one step 2 used; otherwise drop the page and
+ *      start again.
+ * The table never holds a reference to a page: the MMU notifier removes an
+ * entry before the host page can go away.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pfn.h>
+#include <linux/pgtable.h>
+#include <linux/sched.h>
+#include <linux/srcu.h>
+
+#include "arch_ops.h"
+#include "memslot.h"
+#include "mmu.h"
+#include "okvm.h"
+#include "pgtable.h"
+
+int okvm_mmu_init(struct okvm *vm)
+{
+	rwlock_init(&vm->mmu_lock);
+	return okvm_pgtable_init(&vm->pgt, vm->pgt_format, vm->pgt_ia_bits,
+				 vm->pgt_flags);
+}
+
+void okvm_mmu_destroy(struct okvm *vm)
+{
+	okvm_pgtable_destroy(&vm->pgt);
+}
+
+/* Drop every entry of @slot's guest range (DELETE and MOVE). */
+void okvm_mmu_unmap_memslot(struct okvm *vm, const struct okvm_memslot *slot)
+{
+	write_lock(&vm->mmu_lock);
+	okvm_pgtable_unmap(&vm->pgt, okvm_memslot_gpa(slot),
+			   okvm_memslot_size(slot));
+	write_unlock(&vm->mmu_lock);
+}
+
+/*
+ * Write-protect @slot's guest range, so that writes fault and get logged.
+ * Block entries are removed: the next faults map single pages.
+ */
+void okvm_mmu_wrprotect_memslot(struct okvm *vm, const struct okvm_memslot *slot)
+{
+	write_lock(&vm->mmu_lock);
+	okvm_pgtable_wrprotect(&vm->pgt, okvm_memslot_gpa(slot),
+			       okvm_memslot_size(slot));
+	write_unlock(&vm->mmu_lock);
+}
+
+/*
+ * Size of the host mapping of @hva in the current mm: PAGE_SIZE, PMD_SIZE
+ * or PUD_SIZE. Reads the host's page tables without their locks, as GUP
+ * does, with interrupts off so no table page is freed under the walk. Only
+ * meaningful under mmu_lock after the invalidation check passed: then the
+ * mapping cannot have changed since the page was looked up.
+ */
+static unsigned long okvm_host_mapping_size(unsigned long hva)
+{
+	unsigned long size = PAGE_SIZE, flags;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(current->mm, hva));
+	if (pgd_none(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (p4d_none(p4d) || !p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (pud_none(pud) || !pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		size = PUD_SIZE;
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (pmd_present(pmd) && pmd_leaf(pmd))
+		size = PMD_SIZE;
+out:
+	local_irq_restore(flags);
+	return size;
+}
+
+/*
+ * Largest leaf that may map @gfn: the host maps the whole block with one
+ * entry, the slot covers the whole block, guest and host addresses are
+ * equally aligned inside it, and dirty logging is off.
+ */
+static unsigned long okvm_fault_map_size(const struct okvm_memslot *slot,
+					 u64 gfn, unsigned long hva)
+{
+	unsigned long size;
+
+	if (slot->dirty_bitmap)
+		return PAGE_SIZE;
+	for (size = okvm_host_mapping_size(hva); size > PAGE_SIZE;
+	     size = size == PUD_SIZE ? PMD_SIZE : PAGE_SIZE) {
+		u64 gpa = gfn << PAGE_SHIFT;
+		u64 start = gpa & ~((u64)size - 1);
+
+		if ((gpa & (size - 1)) != (hva & (size - 1)))
+			continue;
+		if (start >= okvm_memslot_gpa(slot) &&
+		    start + size <= okvm_memslot_gpa(slot) +
+				    okvm_memslot_size(slot))
+			break;
+	}
+	return size;
+}
+
+/*
+ * Resolve a guest access to @gpa as a vCPU fault would. Returns 0 with
+ * *@result saying whether the table now maps it or the access is MMIO, or a
+ * negative errno (-EFAULT when the host has no usable page, -ENOMEM).
+ */
+int okvm_mmu_fault(struct okvm *vm, u64 gpa, unsigned int flags,
+		   enum okvm_fault_result *result)
+{
+	bool write = flags & OKVM_FAULT_WRITE;
+	struct okvm_pgtable_cache mc = {};
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct okvm_memslots *slots;
+	struct okvm_memslot *slot;
+	unsigned long seq, hva, size;
+	enum okvm_prot prot;
+	struct page *page;
+	int idx, ret;
+	u64 gen, phys;
+
+	if (gpa >> vm->gpa_bits)
+		goto mmio;
+retry:
+	seq = READ_ONCE(vm->mmu_invalidate_seq);
+	/* Read the sequence before anything it protects; see notifier.c. */
+	smp_rmb();
+
+	idx = srcu_read_lock(&vm->srcu);
+	slots = okvm_memslots(vm, 0);
+	gen = READ_ONCE(slots->generation);
+	slot = okvm_gfn_to_memslot(slots, gfn);
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
+		goto mmio_unlock;
+#ifndef OKVM_MUTATE_SEED000
+	/* A slot being deleted or moved is never mapped again (seed 000). */
+	if (slot->flags & OKVM_MEMSLOT_INVALID)
+		goto mmio_unlock;
+#endif
+	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+
+	ret = get_user_pages_unlocked(hva, 1, &page, write ? FOLL_WRITE : 0);
+	if (ret != 1) {
+		srcu_read_unlock(&vm->srcu, idx);
+		okvm_pgtable_cache_free(&mc);
+		return ret < 0 ? ret : -EFAULT;
+	}
+	ret = okvm_pgtable_cache_topup(&mc, vm->pgt.levels);
+	if (ret)
+		goto out_put;
+
+	okvm_test_delay(vm, OKVM_DELAY_FAULT_INSTALL);
+
+	write_lock(&vm->mmu_lock);
+	if (vm->mmu_released) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	if (okvm_mmu_invalidate_retry(vm, seq, hva) ||
+	    READ_ONCE(slots->generation) != gen) {
+		write_unlock(&vm->mmu_lock);
+		put_page(page);
+		srcu_read_unlock(&vm->srcu, idx);
+		cond_resched();
+		goto retry;
+	}
+
+	size = okvm_fault_map_size(slot, gfn, hva);
+	phys = PFN_PHYS(page_to_pfn(page)) - (hva & (size - 1) & PAGE_MASK);
+	prot = OKVM_PROT_R | OKVM_PROT_X;
+	if (write)
+		prot |= OKVM_PROT_W;
+	ret = okvm_pgtable_map(&vm->pgt, (gfn << PAGE_SHIFT) & ~((u64)size - 1),
+			       size, phys, prot, &mc);
+	if (!ret && write && slot->dirty_bitmap)
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+out_unlock:
+	write_unlock(&vm->mmu_lock);
+out_put:
+	if (!ret && write)
+		set_page_dirty_lock(page);
+	put_page(page);
+	srcu_read_unlock(&vm->srcu, idx);
+	okvm_pgtable_cache_free(&mc);
+	if (!ret)
+		*result = OKVM_FAULT_MAPPED;
+	return ret;
+
+mmio_unlock:
+	srcu_read_unlock(&vm->srcu, idx);
+mmio:
+	*result = OKVM_FAULT_MMIO;
+	return 0;
+}
