@@ -83,4 +83,85 @@ static inline int okvm_unload(void)
 	return syscall(SYS_delete_module, "okvm", O_NONBLOCK) ? errno : 0;
 }
 
+/*
+ * Memory region ABI of Linux 6.8 and later, which the Linux 6.1 <linux/kvm.h>
+ * of the build sysroots does not have. Numbers and layout as in upstream
+ * include/uapi/linux/kvm.h.
+ */
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+
+#define KVM_SET_USER_MEMORY_REGION2 \
+	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2	231
+#endif
+
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD	(1UL << 2)
+#endif
+
+/* KVM_SET_USER_MEMORY_REGION; returns 0 or an errno. */
+static inline int okvm_set_region(int vm_fd, __u32 slot, __u32 flags,
+				  __u64 gpa, __u64 size, __u64 hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = hva,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) ? errno : 0;
+}
+
+/* KVM_SET_USER_MEMORY_REGION2, guest_memfd fields zero; 0 or an errno. */
+static inline int okvm_set_region2(int vm_fd, __u32 slot, __u32 flags,
+				   __u64 gpa, __u64 size, __u64 hva)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = hva,
+	};
+
+	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION2, &r) ? errno : 0;
+}
+
+/*
+ * OKVM_TEST_MEMSLOT_LOOKUP in address space 0; @how is OKVM_LOOKUP_GPA or
+ * OKVM_LOOKUP_HVA. Returns 0 with *out filled, or an errno.
+ */
+static inline int okvm_lookup(int vm_fd, __u32 how, __u64 addr,
+			      struct okvm_test_memslot *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->lookup = how;
+	return ioctl(vm_fd, OKVM_TEST_MEMSLOT_LOOKUP, out) ? errno : 0;
+}
+
+/* OKVM_TEST_FAIL_STEP; nth = 0 disarms. Returns 0 or an errno. */
+static inline int okvm_fail_step(int vm_fd, __u32 step, __u32 nth)
+{
+	struct okvm_test_fail f = { .step = step, .nth = nth };
+
+	return ioctl(vm_fd, OKVM_TEST_FAIL_STEP, &f) ? errno : 0;
+}
+
 #endif /* OKVM_UTIL_H */

@@ -34,7 +34,10 @@ else
 fi
 rm -rf "$wd"
 mkdir -p "$wd"
-(cd "$OKVM_TOP" && cp -a "${modsrc[@]}" "$wd/")
+# sources only: an in-tree build may have left objects of another kernel
+(cd "$OKVM_TOP" && tar -c --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.d' "${modsrc[@]}") |
+	tar -C "$wd" -x
 karch=$ARCH
 [ "$ARCH" = x86_64 ] && karch=x86
 # shellcheck disable=SC2206

@@ -14,8 +14,15 @@ export OKVM_KO=/lib/okvm/okvm.ko PATH=/bin:/selftests
 
 echo "OKVM-GUEST-UP cell=$CELL kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
 
+# Load okvm with the given parameters, unless it is loaded with them
+# already (a test may leave it loaded with others).
 load_okvm() {
-	grep -q '^okvm ' /proc/modules && return 0
+	if grep -q '^okvm ' /proc/modules; then
+		want=N
+		[ "$1" = testing=1 ] && want=Y
+		[ "$(cat /sys/module/okvm/parameters/testing)" = $want ] && return 0
+		rmmod okvm || return 1
+	fi
 	insmod "$OKVM_KO" "$@"
 }
 
@@ -33,13 +40,17 @@ else
 	i=0
 	for t in $TESTS; do
 		i=$((i + 1))
-		if ! load_okvm; then
+		if ! load_okvm testing=1; then
 			echo "# okvm: insmod failed before $t"
 			echo "not ok $i $t"
 			continue
 		fi
+		# "prog:arg:arg" runs prog with those arguments
+		prog=${t%%:*}
+		args=$(echo "${t#"$prog"}" | tr ':' ' ')
 		start=$(cut -d' ' -f1 /proc/uptime)
-		timeout "$TEST_TIMEOUT" "/selftests/$t" </dev/null >/tmp/out 2>&1
+		# shellcheck disable=SC2086
+		timeout "$TEST_TIMEOUT" "/selftests/$prog" $args </dev/null >/tmp/out 2>&1
 		rc=$?
 		sed 's/^/    /' /tmp/out
 		secs=$(awk -v s="$start" '{ print $1 - s }' /proc/uptime)

@@ -9,10 +9,15 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# name            cell         what must fail (a selftest case, or "dmesg")
+# name            cell         what must fail: "dmesg", or program.case
+#                              (only that case of that program is run)
 MUTATIONS="
 INIT_WARN         arm64-6.1    dmesg
-API_VERSION       x86_64-6.12  global.api_version_both_nodes
+API_VERSION       x86_64-6.12  okvm_dev_test.api_version_both_nodes
+SEED000           arm64-6.12   okvm_mmu_test.seed000_delete_while_faulting
+SEED002           x86_64-6.12  okvm_memslot_test.seed002_failed_update_changes_nothing
+SEED003           arm64-6.12   okvm_memslot_test.seed003_gpa_above_4g_and_at_top
+NOTIFIER_RETRY    x86_64-6.12  okvm_mmu_test.fault_racing_invalidation_retries
 "
 
 want=${*:-}
@@ -22,7 +27,10 @@ while read -r name cell expect; do
 	[ -z "$want" ] || [[ " $want " == *" $name "* ]] || continue
 	"$(dirname "$0")/prepare-cell.sh" "$cell"
 	v=mut-$(echo "$name" | tr 'A-Z_' 'a-z-')
-	if ! OKVM_CFLAGS="-DOKVM_MUTATE_$name" "$(dirname "$0")/build-cell.sh" "$cell" "$v" >/dev/null; then
+	tests=okvm_dev_test
+	[ "$expect" = dmesg ] || tests="${expect%%.*}:-t:${expect#*.}"
+	if ! OKVM_TESTS="$tests" OKVM_CFLAGS="-DOKVM_MUTATE_$name" \
+		"$(dirname "$0")/build-cell.sh" "$cell" "$v" >/dev/null; then
 		echo "mutation $name: build failed: FAIL"
 		fail=1
 		continue
@@ -36,7 +44,7 @@ while read -r name cell expect; do
 	if [ "$expect" = dmesg ]; then
 		caught=$(sed -n '/^OKVM-DMESG-BEGIN/,/^OKVM-DMESG-END/p' "$blog" | grep -cE 'WARNING:|BUG:')
 	else
-		caught=$(grep -cE "^    not ok [0-9]+ $expect\$" "$blog")
+		caught=$(grep -cE "^    not ok [0-9]+ [a-z_]+\.${expect#*.}\$" "$blog")
 	fi
 	if [ "$caught" -gt 0 ]; then
 		echo "mutation $name ($cell): caught by $expect"
