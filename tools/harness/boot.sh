@@ -5,7 +5,8 @@
 # nothing is missing, the guest finished in time and the kernel log is clean.
 #
 # usage: boot.sh <cell> [variant]     (after build-cell.sh)
-#   OKVM_BOOT_TIMEOUT  seconds before the guest is killed (default 1200)
+#   OKVM_BOOT_TIMEOUT  seconds before the guest is killed (default 1800,
+#                      3600 for the debug kernel)
 #   OKVM_QUIET=1       do not echo the console while it runs
 #   OKVM_APPEND        extra kernel command line
 set -euo pipefail
@@ -30,12 +31,14 @@ esac
 qemu+=(-accel tcg -smp 2 -m 2G -nographic -no-reboot -nic none
        -kernel "$KIMAGE" -initrd "$out/initramfs.cpio.gz")
 
+boot_timeout=${OKVM_BOOT_TIMEOUT:-1800}
+[ "$DEBUG" = 1 ] && boot_timeout=${OKVM_BOOT_TIMEOUT:-3600}
 t=$SECONDS
 set +e
 if [ -n "${OKVM_QUIET:-}" ]; then
-	timeout -k 10 "${OKVM_BOOT_TIMEOUT:-1200}" "${qemu[@]}" </dev/null >"$blog" 2>&1
+	timeout -k 10 "$boot_timeout" "${qemu[@]}" </dev/null >"$blog" 2>&1
 else
-	timeout -k 10 "${OKVM_BOOT_TIMEOUT:-1200}" "${qemu[@]}" </dev/null 2>&1 | tee "$blog"
+	timeout -k 10 "$boot_timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$blog"
 fi
 rc=${PIPESTATUS[0]}
 set -e

@@ -87,6 +87,9 @@ if [ ! -x "$bb" ]; then
 fi
 
 # --- the initramfs
+# seconds per selftest program: the debug kernel (KASAN, lockdep) is slower
+test_timeout=600
+[ "$DEBUG" = 1 ] && test_timeout=1800
 tests=${OKVM_TESTS:-$(cd "$st" && ls -- *_test 2>/dev/null | tr '\n' ' ')}
 root=$out/initramfs
 rm -rf "$root"
@@ -101,7 +104,7 @@ CELL='$cell${variant:+-$variant}'
 MODE='${OKVM_MODE:-test}'
 TESTS='$tests'
 DEBUG='$DEBUG'
-TEST_TIMEOUT='${OKVM_TEST_TIMEOUT:-600}'
+TEST_TIMEOUT='${OKVM_TEST_TIMEOUT:-$test_timeout}'
 CONF
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out/initramfs.cpio.gz")
 echo "$out"
