@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -361,6 +362,79 @@ TEST_F(mmu, block_mapping_thp_and_alignment)
 	ASSERT_EQ(0, read_entry(self->vm, gpa + 6 * PAGE, &e));
 	EXPECT_EQ(PAGE, e.size);
 	munmap(raw, 3 * HUGE);
+}
+
+TEST_F(mmu, block_mapping_hugetlb)
+{
+	__u64 gpa = 0x600000000ULL;
+	struct okvm_test_entry e;
+	__u32 res = ~0U;
+	char *huge;
+	int fd;
+
+	fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "4", 1) != 1)
+			perror("nr_hugepages");
+		close(fd);
+	}
+	huge = mmap(NULL, HUGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (huge == MAP_FAILED)
+		SKIP(return, "no 2 MiB hugetlb page: %s", strerror(errno));
+	memset(huge, 9, HUGE);
+	ASSERT_EQ(0, okvm_set_region(self->vm, 7, 0, gpa, HUGE, (uintptr_t)huge));
+	ASSERT_EQ(0, resolve(self->vm, gpa + 100 * PAGE, 0, &res));
+	ASSERT_EQ(OKVM_RESOLVE_MAPPED, res);
+	ASSERT_EQ(0, read_entry(self->vm, gpa + 100 * PAGE, &e));
+	ASSERT_EQ(1U, e.present);
+	EXPECT_EQ(HUGE, e.size);
+	EXPECT_EQ(0U, e.writable);
+	EXPECT_EQ(host_pfn(huge + 100 * PAGE), e.phys / PAGE);
+	/* Unmapping the host page drops the whole block. */
+	ASSERT_EQ(0, munmap(huge, HUGE));
+	EXPECT_FALSE(entry_present(self->vm, gpa));
+	EXPECT_FALSE(entry_present(self->vm, gpa + 100 * PAGE));
+}
+
+/*
+ * Move @p's page to NUMA node @node, or with @node < 0 only ask where it
+ * is. Returns the page's node, or a negative errno.
+ */
+static int move_page(void *p, int node)
+{
+	int status = -1;
+
+	if (syscall(SYS_move_pages, 0, 1UL, &p, node < 0 ? NULL : &node,
+		    &status, 2 /* MPOL_MF_MOVE */))
+		return -errno;
+	return status;
+}
+
+TEST_F(mmu, notifier_page_migration)
+{
+	__u64 gpa = GPA_BASE + 50 * PAGE;
+	char *hva = self->mem + 50 * PAGE;
+	int node, moved;
+	uint64_t before;
+	__u32 res = ~0U;
+
+	hva[0] = 1;
+	ASSERT_EQ(0, resolve(self->vm, gpa, OKVM_ACCESS_WRITE, &res));
+	EXPECT_MAPPED_TO(self->vm, gpa, hva, true);
+	before = host_pfn(hva);
+	node = move_page(hva, -1);
+	if (node < 0)
+		SKIP(return, "move_pages: %s", strerror(-node));
+	moved = move_page(hva, !node);
+	if (moved != !node)
+		SKIP(return, "page not moved to node %d: %d", !node, moved);
+	ASSERT_NE(before, host_pfn(hva));
+	/* The old page is gone: so is the entry that pointed at it. */
+	EXPECT_FALSE(entry_present(self->vm, gpa));
+	ASSERT_EQ(0, resolve(self->vm, gpa, OKVM_ACCESS_WRITE, &res));
+	EXPECT_MAPPED_TO(self->vm, gpa, hva, true);
+	EXPECT_EQ(1, hva[0]);
 }
 
 static int get_log(int vm, __u32 slot, uint64_t *bits)

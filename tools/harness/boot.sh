@@ -28,7 +28,11 @@ x86_64)
 	qemu=(qemu-system-x86_64 -machine q35 -cpu max -vga none
 	      -append "console=ttyS0 loglevel=4 panic=-1 ${OKVM_APPEND:-}") ;;
 esac
-qemu+=(-accel tcg -smp 2 -m 2G -nographic -no-reboot -nic none
+# Two NUMA nodes of 1 GiB, one vCPU each, so that pages can be migrated.
+qemu+=(-accel tcg -smp 2,sockets=2 -m 2G -nographic -no-reboot -nic none
+       -object memory-backend-ram,id=m0,size=1G
+       -object memory-backend-ram,id=m1,size=1G
+       -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1
        -kernel "$KIMAGE" -initrd "$out/initramfs.cpio.gz")
 
 boot_timeout=${OKVM_BOOT_TIMEOUT:-1800}
