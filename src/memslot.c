@@ -181,13 +181,12 @@ static bool okvm_memslot_overlap(struct okvm_memslots *slots, u16 id,
 	/* Descend to the slots that end after start, leftmost first. */
 	while (node) {
 		slot = container_of(node, struct okvm_memslot, gfn_node[idx]);
-		if (slot->base_gfn + slot->npages <= start) {
+		if (slot->base_gfn + slot->npages <= start)
 			node = node->rb_right;
-		} else if (slot->base_gfn >= end) {
+		else if (slot->base_gfn >= end)
 			node = node->rb_left;
-		} else {
+		else
 			break;
-		}
 	}
 	if (!node)
 		return false;

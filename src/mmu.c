@@ -50,7 +50,8 @@ void okvm_mmu_unmap_memslot(struct okvm *vm, const struct okvm_memslot *slot)
 
 /*
  * Write-protect @slot's guest range, so that writes fault and get logged.
- * Block entries are removed: the next faults map single pages.
+ * Blocks stay, read-only; the write fault that maps a page inside one
+ * breaks it up, since a logging slot is only ever mapped in pages.
  */
 void okvm_mmu_wrprotect_memslot(struct okvm *vm, const struct okvm_memslot *slot)
 {

@@ -36,14 +36,34 @@ static struct okvm *okvm_from_notifier(struct mmu_notifier *mn)
 	return container_of(mn, struct okvm, mmu_notifier);
 }
 
+/* What to do with the guest ranges behind a host range. */
+enum okvm_range_op {
+	OKVM_RANGE_UNMAP,
+	OKVM_RANGE_TEST_YOUNG,
+	OKVM_RANGE_CLEAR_YOUNG,
+};
+
+static bool okvm_gpa_range_op(struct okvm *vm, u64 gpa, u64 size,
+			      enum okvm_range_op op)
+{
+	switch (op) {
+	case OKVM_RANGE_UNMAP:
+		okvm_pgtable_unmap(&vm->pgt, gpa, size);
+		return false;
+	case OKVM_RANGE_TEST_YOUNG:
+		return okvm_pgtable_test_clear_young(&vm->pgt, gpa, size, false);
+	default:
+		return okvm_pgtable_test_clear_young(&vm->pgt, gpa, size, true);
+	}
+}
+
 /*
- * Call @fn on the part of each slot's guest range that [start, end) of the
- * host address space backs. Called under vm->srcu and mmu_lock (write).
+ * Apply @op to the part of each slot's guest range that [start, end) of
+ * the host address space backs. Called under vm->srcu and mmu_lock (write).
+ * Returns whether any entry was young, for the ageing operations.
  */
-static bool okvm_for_each_gpa_range(struct okvm *vm, unsigned long start,
-				    unsigned long end,
-				    bool (*fn)(struct okvm *vm, u64 gpa,
-					       u64 size))
+static bool okvm_hva_range_op(struct okvm *vm, unsigned long start,
+			      unsigned long end, enum okvm_range_op op)
 {
 	struct okvm_memslots *slots = okvm_memslots(vm, 0);
 	struct okvm_memslot *slot;
@@ -59,40 +79,23 @@ static bool okvm_for_each_gpa_range(struct okvm *vm, unsigned long start,
 					okvm_memslot_size(slot));
 		u64 gpa = okvm_memslot_gpa(slot) + (s - slot->userspace_addr);
 
-		ret |= fn(vm, gpa & PAGE_MASK,
-			  PAGE_ALIGN(gpa + (e - s)) - (gpa & PAGE_MASK));
+		ret |= okvm_gpa_range_op(vm, gpa & PAGE_MASK,
+					 PAGE_ALIGN(gpa + (e - s)) -
+					 (gpa & PAGE_MASK), op);
 	}
 	return ret;
 }
 
-static bool okvm_unmap_gpa_range(struct okvm *vm, u64 gpa, u64 size)
-{
-	okvm_pgtable_unmap(&vm->pgt, gpa, size);
-	return false;
-}
-
-static bool okvm_test_young_range(struct okvm *vm, u64 gpa, u64 size)
-{
-	return okvm_pgtable_test_clear_young(&vm->pgt, gpa, size, false);
-}
-
-static bool okvm_clear_young_range(struct okvm *vm, u64 gpa, u64 size)
-{
-	return okvm_pgtable_test_clear_young(&vm->pgt, gpa, size, true);
-}
-
-/* Run @fn over [start, end) under vm->srcu and mmu_lock (write). */
+/* okvm_hva_range_op() under vm->srcu and mmu_lock, for the callbacks. */
 static bool okvm_handle_hva_range(struct okvm *vm, unsigned long start,
-				  unsigned long end,
-				  bool (*fn)(struct okvm *vm, u64 gpa,
-					     u64 size))
+				  unsigned long end, enum okvm_range_op op)
 {
 	bool ret;
 	int idx;
 
 	idx = srcu_read_lock(&vm->srcu);
 	write_lock(&vm->mmu_lock);
-	ret = okvm_for_each_gpa_range(vm, start, end, fn);
+	ret = okvm_hva_range_op(vm, start, end, op);
 	write_unlock(&vm->mmu_lock);
 	srcu_read_unlock(&vm->srcu, idx);
 	return ret;
@@ -115,8 +118,7 @@ static int okvm_mn_invalidate_range_start(struct mmu_notifier *mn,
 		vm->mmu_invalidate_end = max(vm->mmu_invalidate_end,
 					     range->end);
 	}
-	okvm_for_each_gpa_range(vm, range->start, range->end,
-				okvm_unmap_gpa_range);
+	okvm_hva_range_op(vm, range->start, range->end, OKVM_RANGE_UNMAP);
 	write_unlock(&vm->mmu_lock);
 	srcu_read_unlock(&vm->srcu, idx);
 	return 0;
@@ -141,7 +143,7 @@ static okvm_young_t okvm_mn_clear_flush_young(struct mmu_notifier *mn,
 {
 	/* The table's flush hook runs for every entry that changed. */
 	return okvm_handle_hva_range(okvm_from_notifier(mn), start, end,
-				     okvm_clear_young_range);
+				     OKVM_RANGE_CLEAR_YOUNG);
 }
 
 static okvm_young_t okvm_mn_clear_young(struct mmu_notifier *mn,
@@ -149,7 +151,7 @@ static okvm_young_t okvm_mn_clear_young(struct mmu_notifier *mn,
 					unsigned long start, unsigned long end)
 {
 	return okvm_handle_hva_range(okvm_from_notifier(mn), start, end,
-				     okvm_clear_young_range);
+				     OKVM_RANGE_CLEAR_YOUNG);
 }
 
 static okvm_young_t okvm_mn_test_young(struct mmu_notifier *mn,
@@ -157,7 +159,7 @@ static okvm_young_t okvm_mn_test_young(struct mmu_notifier *mn,
 				       unsigned long address)
 {
 	return okvm_handle_hva_range(okvm_from_notifier(mn), address,
-				     address + 1, okvm_test_young_range);
+				     address + 1, OKVM_RANGE_TEST_YOUNG);
 }
 
 /* change_pte and set_pte_at_notify() are gone since Linux 6.9. */
@@ -171,7 +173,7 @@ static void okvm_mn_change_pte(struct mmu_notifier *mn, struct mm_struct *mm,
 			       unsigned long address, pte_t pte)
 {
 	okvm_handle_hva_range(okvm_from_notifier(mn), address,
-			      address + PAGE_SIZE, okvm_unmap_gpa_range);
+			      address + PAGE_SIZE, OKVM_RANGE_UNMAP);
 }
 #endif
 

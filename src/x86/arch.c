@@ -105,8 +105,12 @@ static int okvm_x86_vm_init(struct okvm *vm, unsigned long type)
 		vm->pgt_flags |= OKVM_PGT_5LEVEL;
 		vm->pgt_ia_bits = 57;
 	}
-	/* The guest physical address space is the CPU's MAXPHYADDR. */
-	vm->gpa_bits = boot_cpu_data.x86_phys_bits;
+	/*
+	 * The guest physical address space is the CPU's MAXPHYADDR, but a
+	 * 4-level table cannot map more than 48 bits of it.
+	 */
+	vm->gpa_bits = min_t(unsigned int, boot_cpu_data.x86_phys_bits,
+			     vm->pgt_ia_bits);
 	return 0;
 }
 
