@@ -1393,29 +1393,7 @@ TEST_F_TIMEOUT(bare, max_slots, 560)
 	EXPECT_EQ(EINVAL, okvm_set_region(self->vm, nr, 0, nr * pg, pg, hva));
 }
 
-/*
- * Reloads okvm. Torn down in the parent, after the test process and its
- * files are gone, so that okvm is left loaded with testing=1 whatever the
- * test did.
- */
-FIXTURE(reload) {
-	int unused;
-};
-
-FIXTURE_SETUP(reload)
-{
-}
-
-FIXTURE_TEARDOWN_PARENT(reload)
-{
-	int err = okvm_unload();
-
-	if (err && err != ENOENT)
-		TH_LOG("teardown: unload: %s", strerror(err));
-	err = okvm_load("testing=1");
-	if (err)
-		TH_LOG("teardown: load testing=1: %s", strerror(err));
-}
+OKVM_RELOAD_FIXTURE();
 
 TEST_F(reload, testing_off_eperm)
 {

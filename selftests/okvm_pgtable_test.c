@@ -243,28 +243,7 @@ TEST(pgtable_bad_requests)
 	close(dev);
 }
 
-/*
- * Reloads okvm. Torn down in the parent, after the test process and its
- * files are gone, so that okvm is left loaded with testing=1.
- */
-FIXTURE(reload) {
-	int unused;
-};
-
-FIXTURE_SETUP(reload)
-{
-}
-
-FIXTURE_TEARDOWN_PARENT(reload)
-{
-	int err = okvm_unload();
-
-	if (err && err != ENOENT)
-		TH_LOG("teardown: unload: %s", strerror(err));
-	err = okvm_load("testing=1");
-	if (err)
-		TH_LOG("teardown: load testing=1: %s", strerror(err));
-}
+OKVM_RELOAD_FIXTURE();
 
 /* Without testing=1 the self-test is refused. */
 TEST_F(reload, pgtable_testing_off_eperm)

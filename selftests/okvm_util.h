@@ -83,36 +83,6 @@ static inline int okvm_unload(void)
 	return syscall(SYS_delete_module, "okvm", O_NONBLOCK) ? errno : 0;
 }
 
-/*
- * Memory region ABI of Linux 6.8 and later, which the Linux 6.1 <linux/kvm.h>
- * of the build sysroots does not have. Numbers and layout as in upstream
- * include/uapi/linux/kvm.h.
- */
-#ifndef KVM_SET_USER_MEMORY_REGION2
-struct kvm_userspace_memory_region2 {
-	__u32 slot;
-	__u32 flags;
-	__u64 guest_phys_addr;
-	__u64 memory_size;
-	__u64 userspace_addr;
-	__u64 guest_memfd_offset;
-	__u32 guest_memfd;
-	__u32 pad1;
-	__u64 pad2[14];
-};
-
-#define KVM_SET_USER_MEMORY_REGION2 \
-	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
-#endif
-
-#ifndef KVM_CAP_USER_MEMORY2
-#define KVM_CAP_USER_MEMORY2	231
-#endif
-
-#ifndef KVM_MEM_GUEST_MEMFD
-#define KVM_MEM_GUEST_MEMFD	(1UL << 2)
-#endif
-
 /* KVM_SET_USER_MEMORY_REGION; returns 0 or an errno. */
 static inline int okvm_set_region(int vm_fd, __u32 slot, __u32 flags,
 				  __u64 gpa, __u64 size, __u64 hva)
@@ -162,6 +132,29 @@ static inline int okvm_fail_step(int vm_fd, __u32 step, __u32 nth)
 	struct okvm_test_fail f = { .step = step, .nth = nth };
 
 	return ioctl(vm_fd, OKVM_TEST_FAIL_STEP, &f) ? errno : 0;
+}
+
+/*
+ * A fixture for tests that reload okvm: its teardown runs in the parent,
+ * after the test process and its files are gone, and leaves okvm loaded
+ * with testing=1 whatever the test did.
+ */
+#define OKVM_RELOAD_FIXTURE()						\
+FIXTURE(reload) {							\
+	int unused;							\
+};									\
+FIXTURE_SETUP(reload)							\
+{									\
+}									\
+FIXTURE_TEARDOWN_PARENT(reload)						\
+{									\
+	int err = okvm_unload();					\
+									\
+	if (err && err != ENOENT)					\
+		TH_LOG("teardown: unload: %s", strerror(err));		\
+	err = okvm_load("testing=1");					\
+	if (err)							\
+		TH_LOG("teardown: load testing=1: %s", strerror(err));	\
 }
 
 #endif /* OKVM_UTIL_H */

@@ -19,7 +19,7 @@
 #include <linux/rbtree.h>
 #include <linux/types.h>
 
-#include "compat.h"
+#include <linux/okvm.h>
 
 struct okvm;
 

@@ -579,21 +579,33 @@ static int okvm_unmap_visit(const struct okvm_visit_ctx *ctx,
 	return 0;
 }
 
-int okvm_pgtable_unmap(struct okvm_pgtable *pgt, u64 addr, u64 size)
+/*
+ * Walk [addr, addr + size) with @walker, whose visitor notes what it
+ * cleared or restricted in the okvm_zap passed as its argument, then
+ * flush what was noted.
+ */
+static int okvm_pgtable_walk_zap(struct okvm_pgtable *pgt, u64 addr, u64 size,
+				 struct okvm_walker *walker)
 {
 	struct okvm_zap z = {};
-	struct okvm_walker walker = {
-		.visit	= okvm_unmap_visit,
-		.visits	= OKVM_VISIT_LEAF | OKVM_VISIT_TABLE_POST,
-		.arg	= &z,
-	};
 	int ret;
 
 	if (!okvm_range_ok(pgt, addr, size))
 		return -EINVAL;
-	ret = okvm_pgtable_walk(pgt, addr, size, &walker);
+	walker->arg = &z;
+	ret = okvm_pgtable_walk(pgt, addr, size, walker);
 	okvm_zap_flush(pgt, &z);
 	return ret;
+}
+
+int okvm_pgtable_unmap(struct okvm_pgtable *pgt, u64 addr, u64 size)
+{
+	struct okvm_walker walker = {
+		.visit	= okvm_unmap_visit,
+		.visits	= OKVM_VISIT_LEAF | OKVM_VISIT_TABLE_POST,
+	};
+
+	return okvm_pgtable_walk_zap(pgt, addr, size, &walker);
 }
 
 /* Write-protect. */
@@ -613,19 +625,12 @@ static int okvm_wrprotect_visit(const struct okvm_visit_ctx *ctx,
 
 int okvm_pgtable_wrprotect(struct okvm_pgtable *pgt, u64 addr, u64 size)
 {
-	struct okvm_zap z = {};
 	struct okvm_walker walker = {
 		.visit	= okvm_wrprotect_visit,
 		.visits	= OKVM_VISIT_LEAF,
-		.arg	= &z,
 	};
-	int ret;
 
-	if (!okvm_range_ok(pgt, addr, size))
-		return -EINVAL;
-	ret = okvm_pgtable_walk(pgt, addr, size, &walker);
-	okvm_zap_flush(pgt, &z);
-	return ret;
+	return okvm_pgtable_walk_zap(pgt, addr, size, &walker);
 }
 
 /* Relax permissions. */

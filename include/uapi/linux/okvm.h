@@ -10,7 +10,38 @@
 #define _UAPI_LINUX_OKVM_H
 
 #include <linux/ioctl.h>
+#include <linux/kvm.h>
 #include <linux/types.h>
+
+/*
+ * KVM ABI that okvm implements but that kernel headers older than Linux
+ * 6.8 (okvm builds for 6.1) do not have, with upstream's numbers and
+ * layout, so okvm and its users agree whatever headers they see.
+ */
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+
+#define KVM_SET_USER_MEMORY_REGION2 \
+	_IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2	231
+#endif
+
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD	(1UL << 2)
+#endif
 
 /* The same as KVM's, so that existing KVM users accept okvm. */
 #define OKVM_API_VERSION	12
