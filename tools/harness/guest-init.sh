@@ -11,7 +11,6 @@ mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 . /okvm.conf
 export OKVM_KO=/lib/okvm/okvm.ko PATH=/bin:/selftests
-[ "$DEBUG" = 1 ] && export OKVM_DEBUG_KERNEL=1
 
 echo "OKVM-GUEST-UP cell=$CELL kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
 
