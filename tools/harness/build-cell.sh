@@ -90,7 +90,7 @@ fi
 # seconds per selftest program: the debug kernel (KASAN, lockdep) is slower
 test_timeout=600
 [ "$DEBUG" = 1 ] && test_timeout=1800
-tests=${OKVM_TESTS:-$(cd "$st" && ls -- *_test 2>/dev/null | tr '\n' ' ')}
+tests=${OKVM_TESTS:-$(cd "$st" && find . -maxdepth 1 -name '*_test' -printf '%f\n' | sort | tr '\n' ' ')}
 root=$out/initramfs
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/okvm,selftests}
