@@ -29,6 +29,7 @@
 #include "memslot.h"
 #include "mmu.h"
 #include "okvm.h"
+#include "pfncache.h"
 
 #define OKVM_HVA_START(n)	((n)->start)
 #define OKVM_HVA_LAST(n)	((n)->last)
@@ -277,6 +278,7 @@ static struct okvm_memslots *okvm_swap_active_memslots(struct okvm *vm,
 	WRITE_ONCE(old->generation, gen | OKVM_MEMSLOT_GEN_UPDATING);
 	WRITE_ONCE(new->generation, gen + 2);
 	rcu_assign_pointer(vm->memslots[as_id], new);
+	okvm_pfncache_memslots_changed(vm);
 	synchronize_srcu_expedited(&vm->srcu);
 	return old;
 }

@@ -25,6 +25,7 @@
 #include "memslot.h"
 #include "mmu.h"
 #include "okvm.h"
+#include "pfncache.h"
 #include "pgtable.h"
 
 /* The young callbacks return bool in newer kernels, int in older ones. */
@@ -109,7 +110,9 @@ static int okvm_mn_invalidate_range_start(struct mmu_notifier *mn,
 
 	idx = srcu_read_lock(&vm->srcu);
 	write_lock(&vm->mmu_lock);
-	if (!vm->mmu_invalidate_in_progress++) {
+	WRITE_ONCE(vm->mmu_invalidate_in_progress,
+		   vm->mmu_invalidate_in_progress + 1);
+	if (vm->mmu_invalidate_in_progress == 1) {
 		vm->mmu_invalidate_start = range->start;
 		vm->mmu_invalidate_end = range->end;
 	} else {
@@ -121,6 +124,13 @@ static int okvm_mn_invalidate_range_start(struct mmu_notifier *mn,
 	okvm_hva_range_op(vm, range->start, range->end, OKVM_RANGE_UNMAP);
 	write_unlock(&vm->mmu_lock);
 	srcu_read_unlock(&vm->srcu, idx);
+
+	/*
+	 * Only now, with the invalidation counted, invalidate the pfn caches:
+	 * a refresh that installs after this sees the count (pfncache.c).
+	 * Their locks nest outside mmu_lock, so not under it.
+	 */
+	okvm_pfncache_invalidate_hva(vm, range->start, range->end);
 	return 0;
 }
 
@@ -131,8 +141,11 @@ static void okvm_mn_invalidate_range_end(struct mmu_notifier *mn,
 
 	write_lock(&vm->mmu_lock);
 	/* A fault that translated before this point must not install. */
-	vm->mmu_invalidate_seq++;
-	vm->mmu_invalidate_in_progress--;
+	WRITE_ONCE(vm->mmu_invalidate_seq, vm->mmu_invalidate_seq + 1);
+	/* The pfn cache reads both without mmu_lock: sequence first. */
+	smp_wmb();
+	WRITE_ONCE(vm->mmu_invalidate_in_progress,
+		   vm->mmu_invalidate_in_progress - 1);
 	write_unlock(&vm->mmu_lock);
 }
 
@@ -183,9 +196,10 @@ static void okvm_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	struct okvm *vm = okvm_from_notifier(mn);
 
 	write_lock(&vm->mmu_lock);
-	vm->mmu_released = true;
+	WRITE_ONCE(vm->mmu_released, true);
 	okvm_pgtable_unmap(&vm->pgt, 0, 1ULL << vm->pgt.ia_bits);
 	write_unlock(&vm->mmu_lock);
+	okvm_pfncache_invalidate_hva(vm, 0, ULONG_MAX);
 }
 
 static const struct mmu_notifier_ops okvm_mmu_notifier_ops = {

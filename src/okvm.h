@@ -11,6 +11,7 @@
 #include <linux/rwlock.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/okvm.h>
@@ -19,6 +20,7 @@
 #include "pgtable.h"
 
 struct mm_struct;
+struct okvm_test_pfncache_state;
 
 /* One virtual machine, created by KVM_CREATE_VM. */
 struct okvm {
@@ -85,14 +87,30 @@ struct okvm {
 	struct okvm_pgtable pgt;
 	/* Registered on mm at creation; see notifier.c. */
 	struct mmu_notifier mmu_notifier;
-	/* Bumped at the end of every invalidation. */
+	/*
+	 * Bumped at the end of every invalidation; and the invalidations
+	 * between their start and end, and their hva union. The pfn cache
+	 * reads seq and in_progress without mmu_lock (see pfncache.c), so
+	 * those two are written with WRITE_ONCE.
+	 */
 	unsigned long mmu_invalidate_seq;
-	/* Invalidations between their start and end, and their hva union. */
 	long mmu_invalidate_in_progress;
 	unsigned long mmu_invalidate_start;
 	unsigned long mmu_invalidate_end;
 	/* The mm was released: nothing may be mapped any more. */
 	bool mmu_released;
+
+	/*
+	 * Every gfn-to-pfn cache of the VM, for the notifier and memslot
+	 * updates to invalidate. pfncache_list_lock guards the list; it is
+	 * taken before a cache's own lock, never under it nor under
+	 * mmu_lock. See pfncache.c.
+	 */
+	spinlock_t pfncache_list_lock;
+	struct list_head pfncache_list;
+
+	/* Test interface: the test-owned caches; see test.c. */
+	struct okvm_test_pfncache_state *test_pfncache;
 };
 
 /* Stall for the delay the test interface set at @point, if any. */
@@ -111,6 +129,9 @@ int okvm_create_vm(unsigned long type);
 long okvm_dirty_log_ioctl(struct okvm *vm, unsigned int ioctl,
 			  void __user *argp);
 long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp);
+void okvm_test_destroy_vm(struct okvm *vm);
+long okvm_test_pfncache_ioctl(struct okvm *vm, void __user *argp);
+void okvm_test_pfncache_destroy(struct okvm *vm);
 int okvm_check_extension(struct okvm *vm, long cap);
 
 #endif /* OKVM_H */

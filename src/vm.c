@@ -34,6 +34,7 @@ static void okvm_destroy_vm(struct okvm *vm)
 	list_del(&vm->list);
 	mutex_unlock(&okvm_vm_lock);
 
+	okvm_test_destroy_vm(vm);
 	okvm_notifier_unregister(vm);
 	okvm_mmu_destroy(vm);
 	okvm_memslots_destroy(vm);
@@ -158,6 +159,8 @@ int okvm_create_vm(unsigned long type)
 	if (ret)
 		goto err_free;
 	mutex_init(&vm->slots_lock);
+	spin_lock_init(&vm->pfncache_list_lock);
+	INIT_LIST_HEAD(&vm->pfncache_list);
 	okvm_memslots_init(vm);
 	ret = okvm_mmu_init(vm);
 	if (ret)
