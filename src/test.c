@@ -136,6 +136,7 @@ long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp)
 	case OKVM_TEST_RESOLVE:
 	case OKVM_TEST_READ_ENTRY:
 	case OKVM_TEST_SET_DELAY:
+	case OKVM_TEST_PFNCACHE:
 		if (!okvm_testing)
 			return -EPERM;
 		break;
@@ -154,7 +155,15 @@ long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp)
 		return okvm_test_resolve(vm, argp);
 	case OKVM_TEST_READ_ENTRY:
 		return okvm_test_read_entry(vm, argp);
+	case OKVM_TEST_PFNCACHE:
+		return okvm_test_pfncache_ioctl(vm, argp);
 	default:
 		return okvm_test_set_delay(vm, argp);
 	}
+}
+
+/* Tear down what the test interface created in @vm. */
+void okvm_test_destroy_vm(struct okvm *vm)
+{
+	okvm_test_pfncache_destroy(vm);
 }

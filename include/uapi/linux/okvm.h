@@ -138,9 +138,55 @@ struct okvm_test_delay {
 #define OKVM_DELAY_FAULT_INSTALL	0
 /* In DELETE and MOVE, while the slot is INVALID and already unmapped. */
 #define OKVM_DELAY_MEMSLOT_INVALID	1
-#define OKVM_DELAY_NR_POINTS		2
+/* In a pfn cache refresh, between dropping the cache lock and the lookup. */
+#define OKVM_DELAY_PFNCACHE_REFRESH	2
+#define OKVM_DELAY_NR_POINTS		3
 
 #define OKVM_TEST_SET_DELAY	_IOW(OKVMIO, 0xf4, struct okvm_test_delay)
+
+/*
+ * OKVM_TEST_PFNCACHE: drive test-owned gfn-to-pfn caches (see
+ * Documentation/pfncache.rst). A VM has OKVM_TEST_PFNCACHE_MAX of them,
+ * named by id; each one is created on first use and destroyed with the VM.
+ * Each cache has a writer: with OKVM_PFNCACHE_OP_START an hrtimer stores an
+ * increasing counter (from 1 up) through the cache every period_ns, from
+ * hard interrupt context, as a vCPU's interrupt path would. When the check
+ * fails it skips that store and asks a work item to refresh the cache from
+ * process context.
+ */
+struct okvm_test_pfncache {
+	__u32 op;		/* in: OKVM_PFNCACHE_OP_* */
+	__u32 id;		/* in: which cache, below OKVM_TEST_PFNCACHE_MAX */
+	__u64 addr;		/* in, ACTIVATE: a GPA, or an HVA (flags) */
+	__u32 len;		/* in, ACTIVATE/REFRESH/CHECK: bytes used */
+	__u32 flags;		/* in, ACTIVATE: OKVM_PFNCACHE_F_* */
+	__u64 value;		/* in, WRITE: stored; out, READ: loaded */
+	__u64 period_ns;	/* in, START: writer period */
+	__u64 stores;		/* out, STATS: the writer's stores */
+	__u64 skipped;		/* out, STATS: ticks with a failed check */
+	__u64 refreshes;	/* out, STATS: refreshes the writer asked for */
+	__u64 refresh_errors;	/* out, STATS: of those, failed ones */
+	/* out, STATS: valid checks whose pointer did not map the pfn */
+	__u64 stale;
+	__u64 last;		/* out, STATS: the last counter value stored */
+};
+
+#define OKVM_PFNCACHE_OP_ACTIVATE	0	/* addr, len, flags */
+#define OKVM_PFNCACHE_OP_DEACTIVATE	1
+#define OKVM_PFNCACHE_OP_REFRESH	2	/* len */
+#define OKVM_PFNCACHE_OP_CHECK		3	/* len; 0 valid, else EAGAIN */
+#define OKVM_PFNCACHE_OP_WRITE		4	/* store 8 bytes: value */
+#define OKVM_PFNCACHE_OP_READ		5	/* load 8 bytes into value */
+#define OKVM_PFNCACHE_OP_START		6	/* period_ns */
+#define OKVM_PFNCACHE_OP_STOP		7	/* waits for the writer */
+#define OKVM_PFNCACHE_OP_STATS		8
+
+#define OKVM_PFNCACHE_F_HVA		(1U << 0)	/* addr is an HVA */
+#define OKVM_PFNCACHE_F_WRITE		(1U << 1)	/* map for writing */
+
+#define OKVM_TEST_PFNCACHE_MAX		4
+
+#define OKVM_TEST_PFNCACHE	_IOWR(OKVMIO, 0xf5, struct okvm_test_pfncache)
 
 /*
  * KVM_CREATE_VM type flag of the test interface (x86, testing=1 only): use
