@@ -9,6 +9,8 @@
 #                      3600 for the debug kernel)
 #   OKVM_QUIET=1       do not echo the console while it runs
 #   OKVM_APPEND        extra kernel command line
+#   OKVM_INTREE_KVM=1  arm64: leave the built-in KVM on (no
+#                      kvm-arm.mode=none), for baselines against KVM
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +24,10 @@ blog=$out/boot.log
 
 case $ARCH in
 arm64)
+	kvmmode=kvm-arm.mode=none
+	[ -n "${OKVM_INTREE_KVM:-}" ] && kvmmode=
 	qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu max
-	      -append "console=ttyAMA0 loglevel=4 panic=-1 kvm-arm.mode=none ${OKVM_APPEND:-}") ;;
+	      -append "console=ttyAMA0 loglevel=4 panic=-1 $kvmmode ${OKVM_APPEND:-}") ;;
 x86_64)
 	qemu=(qemu-system-x86_64 -machine q35 -cpu max -vga none
 	      -append "console=ttyS0 loglevel=4 panic=-1 ${OKVM_APPEND:-}") ;;

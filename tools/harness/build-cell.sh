@@ -5,7 +5,11 @@
 #
 # usage: build-cell.sh <cell> [variant]
 #   OKVM_CFLAGS   extra compiler flags for the module (mutation builds)
-#   OKVM_MODE     test (default) or demo: what the guest's /init runs
+#   OKVM_MODE     test (default), demo, or cmd: what the guest's /init runs
+#   OKVM_CMDS     cmd mode: file of command lines the guest runs in order
+#   OKVM_EXTRA    extra files (programs) to copy into the guest's /selftests
+#   OKVM_INTREE_KVM=1  cmd mode: do not load okvm (run against the built-in
+#                 KVM; boot.sh must get the same variable)
 #   OKVM_TESTS    space-separated selftest names to run (default: all)
 # Output: $OKVM_BUILD/<cell>[-variant]/{okvm.ko,initramfs.cpio.gz,build.log}
 set -euo pipefail
@@ -99,12 +103,19 @@ cp "$OKVM_TOP/tools/harness/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$out/okvm.ko" "$root/lib/okvm/okvm.ko"
 cp "$st"/* "$root/selftests/"
+# shellcheck disable=SC2086
+[ -z "${OKVM_EXTRA:-}" ] || cp ${OKVM_EXTRA} "$root/selftests/"
 cat >"$root/okvm.conf" <<CONF
 CELL='$cell${variant:+-$variant}'
 MODE='${OKVM_MODE:-test}'
 TESTS='$tests'
 DEBUG='$DEBUG'
+INTREE_KVM='${OKVM_INTREE_KVM:-}'
 TEST_TIMEOUT='${OKVM_TEST_TIMEOUT:-$test_timeout}'
 CONF
+if [ "${OKVM_MODE:-test}" = cmd ]; then
+	[ -f "${OKVM_CMDS:-}" ] || die "OKVM_MODE=cmd needs OKVM_CMDS=<file>"
+	cp "$OKVM_CMDS" "$root/okvm.cmds"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out/initramfs.cpio.gz")
 echo "$out"

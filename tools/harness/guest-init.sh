@@ -33,6 +33,18 @@ if [ "$MODE" = demo ]; then
 	ls -l /dev/okvm /dev/kvm
 	okvm-info
 	echo "OKVM-DEMO-RC $?"
+elif [ "$MODE" = cmd ]; then
+	# each line of /okvm.cmds, with okvm loaded (or the built-in KVM)
+	if [ -z "$INTREE_KVM" ]; then
+		load_okvm || echo "OKVM-CMD: insmod failed"
+	fi
+	while read -r line; do
+		[ -n "$line" ] || continue
+		echo "OKVM-CMD-BEGIN $line"
+		# shellcheck disable=SC2086
+		timeout "$TEST_TIMEOUT" $line </dev/null 2>&1
+		echo "OKVM-CMD-RC $?"
+	done </okvm.cmds
 else
 	set -- $TESTS
 	echo "KTAP version 1"
