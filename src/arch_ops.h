@@ -13,6 +13,7 @@
 
 struct okvm;
 struct okvm_memslot;
+struct okvm_vcpu;
 
 struct okvm_arch_ops {
 	/* Short architecture name, for log messages. */
@@ -56,6 +57,28 @@ struct okvm_arch_ops {
 
 	/* Negative errno KVM returns for an unknown VM ioctl. */
 	int unknown_vm_ioctl_errno;
+
+	/* Release what vm_init() and the vCPUs set up (the VMID). */
+	void (*vm_destroy)(struct okvm *vm);
+	/*
+	 * Architecture VM ioctls (KVM_ARM_PREFERRED_TARGET, KVM_IRQ_LINE);
+	 * -ENOIOCTLCMD for one that is not the architecture's.
+	 */
+	long (*vm_ioctl)(struct okvm *vm, unsigned int ioctl,
+			 void __user *argp);
+
+	/*
+	 * vCPUs. vcpu_create() sets up the architecture state of a new vCPU
+	 * (-EINVAL where the architecture has no vCPUs yet); vcpu_ioctl()
+	 * handles the architecture's vCPU ioctls under vcpu->mutex
+	 * (-ENOIOCTLCMD for others); vcpu_run() is KVM_RUN, also under the
+	 * mutex, and returns 0 with vcpu->run->exit_reason set or an errno.
+	 */
+	int (*vcpu_create)(struct okvm_vcpu *vcpu);
+	void (*vcpu_destroy)(struct okvm_vcpu *vcpu);
+	long (*vcpu_ioctl)(struct okvm_vcpu *vcpu, unsigned int ioctl,
+			   void __user *argp);
+	int (*vcpu_run)(struct okvm_vcpu *vcpu);
 };
 
 extern const struct okvm_arch_ops okvm_arch_ops;

@@ -9,6 +9,7 @@
 #define OKVM_COMPAT_H
 
 #include <linux/hrtimer.h>
+#include <linux/kvm.h>
 #include <linux/mm.h>
 #include <linux/version.h>
 
@@ -37,5 +38,32 @@ static inline void okvm_hrtimer_setup(struct hrtimer *timer,
 	timer->function = fn;
 #endif
 }
+
+/*
+ * Inside the kernel, kvm_run.immediate_exit is named immediate_exit__unsafe
+ * since 6.10 (so that KVM reads it once); the ABI is the same.
+ */
+#ifdef HINT_UNSAFE_IN_KVM
+#define okvm_run_immediate_exit(run)	READ_ONCE((run)->immediate_exit__unsafe)
+#else
+#define okvm_run_immediate_exit(run)	READ_ONCE((run)->immediate_exit)
+#endif
+
+#ifdef CONFIG_ARM64
+#include <asm/neon.h>
+#include <asm/simd.h>
+
+/*
+ * Kernel-mode FP/SIMD: since scoped_ksimd() exists (7.x) the caller gives
+ * kernel_neon_begin/end() a buffer for the state of a preempted section.
+ */
+#ifdef scoped_ksimd
+#define okvm_neon_begin(buf)	kernel_neon_begin(buf)
+#define okvm_neon_end(buf)	kernel_neon_end(buf)
+#else
+#define okvm_neon_begin(buf)	((void)(buf), kernel_neon_begin())
+#define okvm_neon_end(buf)	((void)(buf), kernel_neon_end())
+#endif
+#endif
 
 #endif /* OKVM_COMPAT_H */

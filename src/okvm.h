@@ -18,6 +18,15 @@
 
 #include "memslot.h"
 #include "pgtable.h"
+#include "vcpu.h"
+
+#ifdef CONFIG_ARM64
+#include "arm64/vm.h"
+#else
+struct okvm_vm_arch {
+	int unused;
+};
+#endif
 
 struct mm_struct;
 struct okvm_test_pfncache_state;
@@ -111,6 +120,18 @@ struct okvm {
 
 	/* Test interface: the test-owned caches; see test.c. */
 	struct okvm_test_pfncache_state *test_pfncache;
+
+	/*
+	 * vCPUs by creation order. vcpus_lock serialises KVM_CREATE_VCPU;
+	 * an entry below online_vcpus is set and never changes until the VM
+	 * is destroyed, so readers take no lock: they read online_vcpus
+	 * (acquire) and then the entries below it.
+	 */
+	struct mutex vcpus_lock;
+	struct okvm_vcpu *vcpus[OKVM_MAX_VCPUS];
+	atomic_t online_vcpus;
+
+	struct okvm_vm_arch arch;
 };
 
 /* Stall for the delay the test interface set at @point, if any. */
@@ -126,6 +147,8 @@ static inline void okvm_test_delay(struct okvm *vm, unsigned int point)
 extern bool okvm_testing;
 
 int okvm_create_vm(unsigned long type);
+void okvm_get_vm(struct okvm *vm);
+void okvm_put_vm(struct okvm *vm);
 long okvm_dirty_log_ioctl(struct okvm *vm, unsigned int ioctl,
 			  void __user *argp);
 long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp);

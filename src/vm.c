@@ -35,6 +35,8 @@ static void okvm_destroy_vm(struct okvm *vm)
 	mutex_unlock(&okvm_vm_lock);
 
 	okvm_test_destroy_vm(vm);
+	okvm_vm_destroy_vcpus(vm);
+	okvm_arch_ops.vm_destroy(vm);
 	okvm_notifier_unregister(vm);
 	okvm_mmu_destroy(vm);
 	okvm_memslots_destroy(vm);
@@ -43,7 +45,12 @@ static void okvm_destroy_vm(struct okvm *vm)
 	kfree(vm);
 }
 
-static void okvm_put_vm(struct okvm *vm)
+void okvm_get_vm(struct okvm *vm)
+{
+	refcount_inc(&vm->users);
+}
+
+void okvm_put_vm(struct okvm *vm)
 {
 	if (refcount_dec_and_test(&vm->users))
 		okvm_destroy_vm(vm);
@@ -122,7 +129,12 @@ static long okvm_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return okvm_dirty_log_ioctl(vm, ioctl, argp);
 	case KVM_ENABLE_CAP:
 		return okvm_vm_enable_cap(vm, argp);
+	case KVM_CREATE_VCPU:
+		return okvm_vm_create_vcpu(vm, arg);
 	default:
+		ret = okvm_arch_ops.vm_ioctl(vm, ioctl, argp);
+		if (ret != -ENOIOCTLCMD)
+			return ret;
 		ret = okvm_test_ioctl(vm, ioctl, argp);
 		if (ret != -ENOIOCTLCMD)
 			return ret;
@@ -160,6 +172,7 @@ int okvm_create_vm(unsigned long type)
 		goto err_free;
 	mutex_init(&vm->slots_lock);
 	spin_lock_init(&vm->pfncache_list_lock);
+	mutex_init(&vm->vcpus_lock);
 	INIT_LIST_HEAD(&vm->pfncache_list);
 	okvm_memslots_init(vm);
 	ret = okvm_mmu_init(vm);

@@ -7,6 +7,7 @@
 #include <linux/errno.h>
 #include <linux/kvm.h>
 #include <linux/minmax.h>
+#include <linux/cpumask.h>
 #include <linux/printk.h>
 
 #include <asm/cpufeature.h>
@@ -15,6 +16,8 @@
 
 #include "arch_ops.h"
 #include "okvm.h"
+#include "run.h"
+#include "vcpu.h"
 
 /* Largest guest IPA size okvm's stage-2 code is written for. */
 #define OKVM_ARM64_MAX_IPA_BITS		48
@@ -102,6 +105,8 @@ static int okvm_arm64_vm_init(struct okvm *vm, unsigned long type)
 	/* ID_AA64MMFR2_EL1.FWB (bits 43:40): stage 2 can force write-back. */
 	if ((read_sanitised_ftr_reg(SYS_ID_AA64MMFR2_EL1) >> 40) & 0xf)
 		vm->pgt_flags |= OKVM_PGT_FWB;
+	/* TLB and cache maintenance once a guest can use the table. */
+	vm->pgt.ops = &okvm_arm64_pgtable_ops;
 	return 0;
 }
 
@@ -120,6 +125,17 @@ static int okvm_arm64_check_extension(long cap)
 	switch (cap) {
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return okvm_ipa_limit;
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_ONE_REG:
+	case KVM_CAP_ARM_PSCI:
+	case KVM_CAP_ARM_PSCI_0_2:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(int, num_online_cpus(), OKVM_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return OKVM_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return OKVM_MAX_VCPU_ID;
 	default:
 		return 0;
 	}
@@ -135,4 +151,10 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	.check_extension	= okvm_arm64_check_extension,
 	/* kvm_arch_vm_ioctl() on arm64 ends in -EINVAL. */
 	.unknown_vm_ioctl_errno	= -EINVAL,
+	.vm_destroy		= okvm_arm64_vm_destroy,
+	.vm_ioctl		= okvm_arm64_vm_ioctl,
+	.vcpu_create		= okvm_arm64_vcpu_create,
+	.vcpu_destroy		= okvm_arm64_vcpu_destroy,
+	.vcpu_ioctl		= okvm_arm64_vcpu_ioctl,
+	.vcpu_run		= okvm_arm64_vcpu_run,
 };

@@ -130,6 +130,37 @@ static int okvm_x86_check_extension(long cap)
 	return 0;
 }
 
+static void okvm_x86_vm_destroy(struct okvm *vm)
+{
+}
+
+static long okvm_x86_vm_ioctl(struct okvm *vm, unsigned int ioctl,
+			      void __user *argp)
+{
+	return -ENOIOCTLCMD;
+}
+
+/* x86 has no vCPUs yet: KVM_CREATE_VCPU fails, nothing else is reached. */
+static int okvm_x86_vcpu_create(struct okvm_vcpu *vcpu)
+{
+	return -EINVAL;
+}
+
+static void okvm_x86_vcpu_destroy(struct okvm_vcpu *vcpu)
+{
+}
+
+static long okvm_x86_vcpu_ioctl(struct okvm_vcpu *vcpu, unsigned int ioctl,
+				void __user *argp)
+{
+	return -ENOIOCTLCMD;
+}
+
+static int okvm_x86_vcpu_run(struct okvm_vcpu *vcpu)
+{
+	return -ENOEXEC;
+}
+
 const struct okvm_arch_ops okvm_arch_ops = {
 	.name			= "x86_64",
 	.hardware_check		= okvm_x86_hardware_check,
@@ -140,4 +171,10 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	.check_extension	= okvm_x86_check_extension,
 	/* kvm_arch_vm_ioctl() on x86 ends in -ENOTTY. */
 	.unknown_vm_ioctl_errno	= -ENOTTY,
+	.vm_destroy		= okvm_x86_vm_destroy,
+	.vm_ioctl		= okvm_x86_vm_ioctl,
+	.vcpu_create		= okvm_x86_vcpu_create,
+	.vcpu_destroy		= okvm_x86_vcpu_destroy,
+	.vcpu_ioctl		= okvm_x86_vcpu_ioctl,
+	.vcpu_run		= okvm_x86_vcpu_run,
 };
