@@ -58,6 +58,14 @@ struct okvm_arch_ops {
 	/* Negative errno KVM returns for an unknown VM ioctl. */
 	int unknown_vm_ioctl_errno;
 
+	/*
+	 * The VM's table has a new root (okvm_mmu_rebuild()): point the
+	 * hardware's root register value at it and drop every TLB entry of
+	 * the old one. Called with mmu_lock held for write, while no vCPU
+	 * is in the guest.
+	 */
+	void (*mmu_new_root)(struct okvm *vm);
+
 	/* Release what vm_init() and the vCPUs set up (the VMID). */
 	void (*vm_destroy)(struct okvm *vm);
 	/*

@@ -30,6 +30,7 @@
 int okvm_mmu_init(struct okvm *vm)
 {
 	rwlock_init(&vm->mmu_lock);
+	init_waitqueue_head(&vm->rebuild_wq);
 	return okvm_pgtable_init(&vm->pgt, vm->pgt_format, vm->pgt_ia_bits,
 				 vm->pgt_flags);
 }
@@ -37,6 +38,95 @@ int okvm_mmu_init(struct okvm *vm)
 void okvm_mmu_destroy(struct okvm *vm)
 {
 	okvm_pgtable_destroy(&vm->pgt);
+}
+
+/* Sleep until no rebuild of the table runs. */
+void okvm_mmu_wait_rebuild(struct okvm *vm)
+{
+	wait_event(vm->rebuild_wq, !READ_ONCE(vm->mmu_rebuild_in_progress));
+}
+
+static u64 okvm_mmu_sum_entries(struct okvm *vm)
+{
+	int i, n = atomic_read_acquire(&vm->online_vcpus);
+	u64 sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += READ_ONCE(vm->vcpus[i]->stat_entries);
+	return sum;
+}
+
+static bool okvm_mmu_vcpus_out(struct okvm *vm)
+{
+	int i, n = atomic_read_acquire(&vm->online_vcpus);
+
+	for (i = 0; i < n; i++)
+		if (READ_ONCE(vm->vcpus[i]->cpu) >= 0)
+			return false;
+	return true;
+}
+
+/*
+ * Replace the whole second-stage table by an empty one and free the old
+ * one: the arch "zap all" (a root switch, as a VMID reset or a change of
+ * the table's geometry needs). Seed 004 is about doing this while vCPUs
+ * run: a vCPU that had been kicked out must not re-enter on the old table,
+ * and no fault may install into it, until it is gone. So:
+ *
+ *  1. under mmu_lock, mark the rebuild in progress: faults re-check it
+ *     under mmu_lock before installing and wait;
+ *  2. kick every vCPU and wait until none is in the guest: vCPU entry
+ *     re-checks the mark with interrupts off and waits instead of
+ *     entering (kick and entry order their accesses with full barriers);
+ *  3. under mmu_lock, switch to the new table and let the architecture
+ *     load the new root and flush the old translations;
+ *  4. free the old table, then clear the mark and wake everyone.
+ *
+ * Serialised with memslot updates by slots_lock. *@entries_seen gets the
+ * number of guest entries that happened during steps 2-4, which the
+ * design makes 0 (the test interface reports it).
+ */
+int okvm_mmu_rebuild(struct okvm *vm, u64 *entries_seen)
+{
+	struct okvm_pgtable new = { .ops = vm->pgt.ops }, old;
+	u64 entries;
+	int ret;
+
+	lockdep_assert_held(&vm->slots_lock);
+	ret = okvm_pgtable_init(&new, vm->pgt_format, vm->pgt_ia_bits,
+				vm->pgt_flags);
+	if (ret)
+		return ret;
+
+	write_lock(&vm->mmu_lock);
+	WRITE_ONCE(vm->mmu_rebuild_in_progress, true);
+	write_unlock(&vm->mmu_lock);
+	/* The mark before the vCPUs' state: pairs with vCPU entry. */
+	smp_mb();
+	okvm_kick_all_vcpus(vm);
+	while (!okvm_mmu_vcpus_out(vm)) {
+		usleep_range(20, 100);
+		okvm_kick_all_vcpus(vm);
+	}
+	entries = okvm_mmu_sum_entries(vm);
+
+	write_lock(&vm->mmu_lock);
+	old = vm->pgt;
+	vm->pgt = new;
+	okvm_arch_ops.mmu_new_root(vm);
+	write_unlock(&vm->mmu_lock);
+
+	okvm_test_delay(vm, OKVM_DELAY_REBUILD);
+	/* Its translations are gone already: free it without a flush. */
+	old.ops = &okvm_pgtable_noguest_ops;
+	okvm_pgtable_destroy(&old);
+	*entries_seen = okvm_mmu_sum_entries(vm) - entries;
+
+	write_lock(&vm->mmu_lock);
+	WRITE_ONCE(vm->mmu_rebuild_in_progress, false);
+	write_unlock(&vm->mmu_lock);
+	wake_up_all(&vm->rebuild_wq);
+	return 0;
 }
 
 /* Drop every entry of @slot's guest range (DELETE and MOVE). */
@@ -189,6 +279,16 @@ retry:
 		cond_resched();
 		goto retry;
 	}
+#ifndef OKVM_MUTATE_SEED004
+	/* Nothing is installed while the whole table is rebuilt (seed 004). */
+	if (vm->mmu_rebuild_in_progress) {
+		write_unlock(&vm->mmu_lock);
+		put_page(page);
+		srcu_read_unlock(&vm->srcu, idx);
+		okvm_mmu_wait_rebuild(vm);
+		goto retry;
+	}
+#endif
 
 	size = okvm_fault_map_size(slot, gfn, hva);
 	phys = PFN_PHYS(page_to_pfn(page)) - (hva & (size - 1) & PAGE_MASK);

@@ -27,6 +27,8 @@ int okvm_mmu_init(struct okvm *vm);
 void okvm_mmu_destroy(struct okvm *vm);
 int okvm_mmu_fault(struct okvm *vm, u64 gpa, unsigned int flags,
 		   enum okvm_fault_result *result);
+int okvm_mmu_rebuild(struct okvm *vm, u64 *entries_seen);
+void okvm_mmu_wait_rebuild(struct okvm *vm);
 void okvm_mmu_unmap_memslot(struct okvm *vm, const struct okvm_memslot *slot);
 void okvm_mmu_wrprotect_memslot(struct okvm *vm,
 				const struct okvm_memslot *slot);

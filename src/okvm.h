@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/okvm.h>
 
 #include "memslot.h"
@@ -108,6 +109,14 @@ struct okvm {
 	unsigned long mmu_invalidate_end;
 	/* The mm was released: nothing may be mapped any more. */
 	bool mmu_released;
+	/*
+	 * A rebuild of the whole table is running (okvm_mmu_rebuild(), seed
+	 * 004): no fault installs and no vCPU enters the guest until it is
+	 * over. Written under mmu_lock; vCPU entry reads it with interrupts
+	 * off. Waiters sleep on rebuild_wq.
+	 */
+	bool mmu_rebuild_in_progress;
+	wait_queue_head_t rebuild_wq;
 
 	/*
 	 * Every gfn-to-pfn cache of the VM, for the notifier and memslot

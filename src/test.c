@@ -5,6 +5,7 @@
  * the same code and locks as the real paths it observes.
  */
 #include <linux/errno.h>
+#include <linux/ktime.h>
 #include <linux/srcu.h>
 #include <linux/uaccess.h>
 
@@ -127,6 +128,21 @@ static int okvm_test_set_delay(struct okvm *vm, void __user *argp)
 	return 0;
 }
 
+static int okvm_test_rebuild(struct okvm *vm, void __user *argp)
+{
+	struct okvm_test_rebuild t = {};
+	u64 start = ktime_get_ns();
+	int ret;
+
+	mutex_lock(&vm->slots_lock);
+	ret = okvm_mmu_rebuild(vm, &t.entries_during);
+	mutex_unlock(&vm->slots_lock);
+	if (ret)
+		return ret;
+	t.nsecs = ktime_get_ns() - start;
+	return copy_to_user(argp, &t, sizeof(t)) ? -EFAULT : 0;
+}
+
 /* Returns -ENOIOCTLCMD for an ioctl that is not part of the interface. */
 long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp)
 {
@@ -137,6 +153,7 @@ long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp)
 	case OKVM_TEST_READ_ENTRY:
 	case OKVM_TEST_SET_DELAY:
 	case OKVM_TEST_PFNCACHE:
+	case OKVM_TEST_REBUILD:
 		if (!okvm_testing)
 			return -EPERM;
 		break;
@@ -157,6 +174,8 @@ long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp)
 		return okvm_test_read_entry(vm, argp);
 	case OKVM_TEST_PFNCACHE:
 		return okvm_test_pfncache_ioctl(vm, argp);
+	case OKVM_TEST_REBUILD:
+		return okvm_test_rebuild(vm, argp);
 	default:
 		return okvm_test_set_delay(vm, argp);
 	}

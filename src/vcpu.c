@@ -200,3 +200,11 @@ void okvm_vcpu_kick(struct okvm_vcpu *vcpu)
 	if (cpu >= 0 && cpu != raw_smp_processor_id())
 		smp_call_function_single(cpu, okvm_vcpu_kick_ipi, NULL, 0);
 }
+
+void okvm_kick_all_vcpus(struct okvm *vm)
+{
+	int i, n = atomic_read_acquire(&vm->online_vcpus);
+
+	for (i = 0; i < n; i++)
+		okvm_vcpu_kick(vm->vcpus[i]);
+}

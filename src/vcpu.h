@@ -47,6 +47,8 @@ struct okvm_vcpu {
 	int cpu;
 	/* A kick arrived: leave the guest and look at the world again. */
 	bool kicked;
+	/* Guest entries so far; written by the vCPU's thread only. */
+	u64 stat_entries;
 
 	struct okvm_vcpu_arch arch;
 };
@@ -55,6 +57,7 @@ int okvm_vm_create_vcpu(struct okvm *vm, unsigned long id);
 void okvm_vm_destroy_vcpus(struct okvm *vm);
 /* Wake @vcpu if it blocks, and make it leave the guest if it runs. */
 void okvm_vcpu_kick(struct okvm_vcpu *vcpu);
+void okvm_kick_all_vcpus(struct okvm *vm);
 struct okvm_vcpu *okvm_get_vcpu_by_id(struct okvm *vm, u32 id);
 
 #endif /* OKVM_VCPU_H */

@@ -151,6 +151,7 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	.check_extension	= okvm_arm64_check_extension,
 	/* kvm_arch_vm_ioctl() on arm64 ends in -EINVAL. */
 	.unknown_vm_ioctl_errno	= -EINVAL,
+	.mmu_new_root		= okvm_arm64_mmu_new_root,
 	.vm_destroy		= okvm_arm64_vm_destroy,
 	.vm_ioctl		= okvm_arm64_vm_ioctl,
 	.vcpu_create		= okvm_arm64_vcpu_create,

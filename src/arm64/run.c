@@ -309,6 +309,19 @@ static int okvm_arm64_vm_setup(struct okvm *vm)
 	return 0;
 }
 
+/* After okvm_mmu_rebuild() switched tables: the new root, no old TLBs. */
+void okvm_arm64_mmu_new_root(struct okvm *vm)
+{
+	u16 vmid = vm->arch.vmid;
+
+	lockdep_assert_held_write(&vm->mmu_lock);
+	if (!vmid)
+		return;
+	WRITE_ONCE(vm->arch.vttbr,
+		   okvm_pgtable_root_reg(&vm->pgt) | (u64)vmid << 48);
+	okvm_arm64_tlbi(vm, 0, 0);
+}
+
 /* VM destruction: no vCPU runs; drop the VMID's TLB entries, free it. */
 void okvm_arm64_vm_destroy(struct okvm *vm)
 {
@@ -381,7 +394,7 @@ static void okvm_arm64_load_guest(struct okvm_vcpu *vcpu,
 	if (READ_ONCE(vcpu->arch.fiq_line))
 		hcr |= OKVM_HCR_VF;
 	write_sysreg(vm->arch.vtcr, vtcr_el2);
-	write_sysreg(vm->arch.vttbr, vttbr_el2);
+	write_sysreg(READ_ONCE(vm->arch.vttbr), vttbr_el2);
 	write_sysreg(hcr, hcr_el2);
 	isb();
 
@@ -493,6 +506,20 @@ static void okvm_arm64_save_guest(struct okvm_vcpu *vcpu,
 }
 
 /*
+ * Is the VM's table being rebuilt? Then the vCPU must not enter: the
+ * rebuild is about to free the table its VTTBR points to (seed 004).
+ * Checked with interrupts off, after the CPU was published.
+ */
+static bool okvm_arm64_rebuild_pending(struct okvm *vm)
+{
+#ifdef OKVM_MUTATE_SEED004
+	/* Mutation: re-enter without looking, as the seed-004 bug did. */
+	return false;
+#endif
+	return READ_ONCE(vm->mmu_rebuild_in_progress);
+}
+
+/*
  * Enter the guest once. Returns OKVM_EXIT_*, or -EAGAIN when something
  * arrived (a kick, a signal) between the decision to enter and the moment
  * interrupts went off, in which case the guest did not run.
@@ -508,7 +535,8 @@ static int okvm_arm64_enter(struct okvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->cpu, smp_processor_id());
 	/* cpu before kicked: pairs with okvm_vcpu_kick(). */
 	smp_mb();
-	if (READ_ONCE(vcpu->kicked) || signal_pending(current)) {
+	if (READ_ONCE(vcpu->kicked) || signal_pending(current) ||
+	    okvm_arm64_rebuild_pending(vcpu->vm)) {
 		WRITE_ONCE(vcpu->cpu, -1);
 		local_irq_enable();
 		okvm_neon_end(&neon);
@@ -516,6 +544,7 @@ static int okvm_arm64_enter(struct okvm_vcpu *vcpu)
 	}
 
 	okvm_arm64_load_guest(vcpu, &h);
+	WRITE_ONCE(vcpu->stat_entries, vcpu->stat_entries + 1);
 	write_sysreg((u64)__okvm_vectors, vbar_el2);
 	isb();
 	exit = __okvm_guest_run(&vcpu->arch.ctxt);
@@ -924,6 +953,8 @@ int okvm_arm64_vcpu_run(struct okvm_vcpu *vcpu)
 			ret = -EINTR;
 			break;
 		}
+		if (okvm_arm64_rebuild_pending(vcpu->vm))
+			okvm_mmu_wait_rebuild(vcpu->vm);
 		cond_resched();
 
 		ret = okvm_arm64_enter(vcpu);

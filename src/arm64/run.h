@@ -18,6 +18,7 @@ struct okvm_pgtable_ops;
 extern const struct okvm_pgtable_ops okvm_arm64_pgtable_ops;
 
 void okvm_arm64_vm_destroy(struct okvm *vm);
+void okvm_arm64_mmu_new_root(struct okvm *vm);
 long okvm_arm64_vm_ioctl(struct okvm *vm, unsigned int ioctl,
 			 void __user *argp);
 int okvm_arm64_vcpu_create(struct okvm_vcpu *vcpu);

@@ -134,6 +134,11 @@ static void okvm_x86_vm_destroy(struct okvm *vm)
 {
 }
 
+/* No vCPU uses an x86 table yet: nothing caches the old root. */
+static void okvm_x86_mmu_new_root(struct okvm *vm)
+{
+}
+
 static long okvm_x86_vm_ioctl(struct okvm *vm, unsigned int ioctl,
 			      void __user *argp)
 {
@@ -171,6 +176,7 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	.check_extension	= okvm_x86_check_extension,
 	/* kvm_arch_vm_ioctl() on x86 ends in -ENOTTY. */
 	.unknown_vm_ioctl_errno	= -ENOTTY,
+	.mmu_new_root		= okvm_x86_mmu_new_root,
 	.vm_destroy		= okvm_x86_vm_destroy,
 	.vm_ioctl		= okvm_x86_vm_ioctl,
 	.vcpu_create		= okvm_x86_vcpu_create,

@@ -7,6 +7,7 @@
 #   OKVM_CFLAGS   extra compiler flags for the module (mutation builds)
 #   OKVM_MODE     test (default), demo, or cmd: what the guest's /init runs
 #   OKVM_CMDS     cmd mode: file of command lines the guest runs in order
+#   OKVM_LOAD_PARAMS  cmd mode: okvm's module parameters (e.g. testing=1)
 #   OKVM_EXTRA    extra files (programs) to copy into the guest's /selftests
 #   OKVM_INTREE_KVM=1  cmd mode: do not load okvm (run against the built-in
 #                 KVM; boot.sh must get the same variable)
@@ -111,6 +112,7 @@ MODE='${OKVM_MODE:-test}'
 TESTS='$tests'
 DEBUG='$DEBUG'
 INTREE_KVM='${OKVM_INTREE_KVM:-}'
+LOAD_PARAMS='${OKVM_LOAD_PARAMS:-}'
 TEST_TIMEOUT='${OKVM_TEST_TIMEOUT:-$test_timeout}'
 CONF
 if [ "${OKVM_MODE:-test}" = cmd ]; then

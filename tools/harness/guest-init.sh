@@ -36,7 +36,8 @@ if [ "$MODE" = demo ]; then
 elif [ "$MODE" = cmd ]; then
 	# each line of /okvm.cmds, with okvm loaded (or the built-in KVM)
 	if [ -z "$INTREE_KVM" ]; then
-		load_okvm || echo "OKVM-CMD: insmod failed"
+		# shellcheck disable=SC2086
+		load_okvm $LOAD_PARAMS || echo "OKVM-CMD: insmod failed"
 	fi
 	while read -r line; do
 		[ -n "$line" ] || continue

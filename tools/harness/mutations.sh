@@ -19,6 +19,7 @@ SEED002           x86_64-6.12  okvm_memslot_test.seed002_failed_update_changes_n
 SEED003           arm64-6.12   okvm_memslot_test.seed003_gpa_above_4g_and_at_top
 NOTIFIER_RETRY    x86_64-6.12  okvm_mmu_test.fault_racing_invalidation_retries
 SEED001           x86_64-6.12  okvm_pfncache_test.seed001_refresh_vs_deactivate
+SEED004           arm64-6.12   okvm_rebuild_test.seed004_rebuild_while_running
 "
 
 want=${*:-}

@@ -140,7 +140,9 @@ struct okvm_test_delay {
 #define OKVM_DELAY_MEMSLOT_INVALID	1
 /* In a pfn cache refresh, between dropping the cache lock and the lookup. */
 #define OKVM_DELAY_PFNCACHE_REFRESH	2
-#define OKVM_DELAY_NR_POINTS		3
+/* In a table rebuild, after the root switch, before the old table is freed. */
+#define OKVM_DELAY_REBUILD		3
+#define OKVM_DELAY_NR_POINTS		4
 
 #define OKVM_TEST_SET_DELAY	_IOW(OKVMIO, 0xf4, struct okvm_test_delay)
 
@@ -187,6 +189,18 @@ struct okvm_test_pfncache {
 #define OKVM_TEST_PFNCACHE_MAX		4
 
 #define OKVM_TEST_PFNCACHE	_IOWR(OKVMIO, 0xf5, struct okvm_test_pfncache)
+
+/*
+ * OKVM_TEST_REBUILD: replace the VM's whole second-stage table by an empty
+ * one while vCPUs may run (the seed-004 mechanism: see okvm_mmu_rebuild()).
+ * Returns the guest entries that happened while it ran, which must be 0.
+ */
+struct okvm_test_rebuild {
+	__u64 entries_during;	/* out */
+	__u64 nsecs;		/* out: how long the rebuild took */
+};
+
+#define OKVM_TEST_REBUILD	_IOR(OKVMIO, 0xf6, struct okvm_test_rebuild)
 
 /*
  * KVM_CREATE_VM type flag of the test interface (x86, testing=1 only): use
