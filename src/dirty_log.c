@@ -180,3 +180,20 @@ long okvm_dirty_log_ioctl(struct okvm *vm, unsigned int ioctl,
 		return -EFAULT;
 	return okvm_clear_dirty_log(vm, &clear);
 }
+
+/*
+ * okvm itself wrote guest memory at @gpa (a pfn cache user): log the page
+ * as a guest write would be, if its slot logs dirty pages.
+ */
+void okvm_mark_gpa_dirty(struct okvm *vm, u64 gpa)
+{
+	struct okvm_memslot *slot;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	int idx;
+
+	idx = srcu_read_lock(&vm->srcu);
+	slot = okvm_gfn_to_memslot(okvm_memslots(vm, 0), gfn);
+	if (slot && slot->dirty_bitmap && !(slot->flags & OKVM_MEMSLOT_INVALID))
+		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
+	srcu_read_unlock(&vm->srcu, idx);
+}

@@ -158,6 +158,7 @@ extern bool okvm_testing;
 int okvm_create_vm(unsigned long type);
 void okvm_get_vm(struct okvm *vm);
 void okvm_put_vm(struct okvm *vm);
+void okvm_mark_gpa_dirty(struct okvm *vm, u64 gpa);
 long okvm_dirty_log_ioctl(struct okvm *vm, unsigned int ioctl,
 			  void __user *argp);
 long okvm_test_ioctl(struct okvm *vm, unsigned int ioctl, void __user *argp);

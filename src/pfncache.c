@@ -460,3 +460,39 @@ void okvm_pfncache_memslots_changed(struct okvm *vm)
 {
 	okvm_pfncache_invalidate(vm, okvm_pfncache_match_gpa, 0, 0);
 }
+
+/*
+ * Copy @len bytes at @offset of the target's page to or from @buf, from
+ * process context: check, and refresh when the check fails. Returns 0 or
+ * the refresh's error.
+ */
+int okvm_pfncache_rw(struct okvm_pfncache *gpc, unsigned int offset,
+		     void *buf, unsigned int len, bool write)
+{
+	unsigned long flags;
+	int tries, ret;
+
+	might_sleep();
+	for (tries = 0; tries < 100; tries++) {
+		read_lock_irqsave(&gpc->lock, flags);
+		if (write && !gpc->writable) {
+			read_unlock_irqrestore(&gpc->lock, flags);
+			return -EPERM;
+		}
+		if (okvm_pfncache_check(gpc, offset + len)) {
+			void *p = okvm_pfncache_ptr(gpc) + offset;
+
+			if (write)
+				memcpy(p, buf, len);
+			else
+				memcpy(buf, p, len);
+			read_unlock_irqrestore(&gpc->lock, flags);
+			return 0;
+		}
+		read_unlock_irqrestore(&gpc->lock, flags);
+		ret = okvm_pfncache_refresh(gpc, offset + len);
+		if (ret && ret != -EAGAIN)
+			return ret;
+	}
+	return -EAGAIN;
+}

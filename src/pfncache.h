@@ -66,6 +66,8 @@ int okvm_pfncache_activate(struct okvm_pfncache *gpc, u64 gpa,
 void okvm_pfncache_deactivate(struct okvm_pfncache *gpc);
 int okvm_pfncache_refresh(struct okvm_pfncache *gpc, unsigned long len);
 bool okvm_pfncache_check(struct okvm_pfncache *gpc, unsigned long len);
+int okvm_pfncache_rw(struct okvm_pfncache *gpc, unsigned int offset,
+		     void *buf, unsigned int len, bool write);
 
 /* The kernel address of the target; valid while check() holds. */
 static inline void *okvm_pfncache_ptr(struct okvm_pfncache *gpc)

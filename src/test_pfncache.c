@@ -124,34 +124,9 @@ static void okvm_test_gpc_stop(struct okvm_test_gpc *t)
 static int okvm_test_gpc_access(struct okvm_test_gpc *t, u64 *value,
 				bool write)
 {
-	struct okvm_pfncache *gpc = &t->gpc;
-	unsigned long flags;
-	int tries, ret;
-
 	if (READ_ONCE(t->len) < sizeof(u64))
 		return -EINVAL;
-	for (tries = 0; tries < 100; tries++) {
-		read_lock_irqsave(&gpc->lock, flags);
-		if (write && !gpc->writable) {
-			read_unlock_irqrestore(&gpc->lock, flags);
-			return -EPERM;
-		}
-		if (okvm_pfncache_check(gpc, sizeof(u64))) {
-			void *p = okvm_pfncache_ptr(gpc);
-
-			if (write)
-				memcpy(p, value, sizeof(*value));
-			else
-				memcpy(value, p, sizeof(*value));
-			read_unlock_irqrestore(&gpc->lock, flags);
-			return 0;
-		}
-		read_unlock_irqrestore(&gpc->lock, flags);
-		ret = okvm_pfncache_refresh(gpc, sizeof(u64));
-		if (ret && ret != -EAGAIN)
-			return ret;
-	}
-	return -EAGAIN;
+	return okvm_pfncache_rw(&t->gpc, 0, value, sizeof(*value), write);
 }
 
 static struct okvm_test_pfncache_state *okvm_test_pfncache_get(struct okvm *vm)

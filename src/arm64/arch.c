@@ -130,6 +130,8 @@ static int okvm_arm64_check_extension(long cap)
 	case KVM_CAP_ARM_PSCI:
 	case KVM_CAP_ARM_PSCI_0_2:
 		return 1;
+	case KVM_CAP_STEAL_TIME:
+		return IS_ENABLED(CONFIG_SCHED_INFO);
 	case KVM_CAP_NR_VCPUS:
 		return min_t(int, num_online_cpus(), OKVM_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:

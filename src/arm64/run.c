@@ -344,11 +344,13 @@ int okvm_arm64_vcpu_create(struct okvm_vcpu *vcpu)
 	if (ret)
 		return ret;
 	okvm_arm64_vcpu_reset(vcpu);
+	okvm_arm64_pvtime_init(vcpu);
 	return 0;
 }
 
 void okvm_arm64_vcpu_destroy(struct okvm_vcpu *vcpu)
 {
+	okvm_arm64_pvtime_destroy(vcpu);
 }
 
 void __noreturn okvm_arm64_hyp_panic(u64 esr, u64 elr, u64 far)
@@ -805,7 +807,13 @@ static int okvm_arm64_handle_hvc(struct okvm_vcpu *vcpu)
 	if (fn == OKVM_SMCCC_VERSION) {
 		ret = OKVM_SMCCC_VERSION_1_1;
 	} else if (fn == OKVM_SMCCC_ARCH_FEATURES) {
-		ret = OKVM_PSCI_RET_NOT_SUPPORTED;
+		/* Of the optional calls, okvm has the stolen-time service. */
+		ret = (u32)x[1] == OKVM_SMCCC_PV_TIME_FEATURES ?
+		      0 : OKVM_PSCI_RET_NOT_SUPPORTED;
+	} else if (fn == OKVM_SMCCC_PV_TIME_FEATURES) {
+		ret = okvm_arm64_pvtime_features(vcpu, x[1]);
+	} else if (fn == OKVM_SMCCC_PV_TIME_ST) {
+		ret = okvm_arm64_pvtime_st(vcpu);
 	} else if (!psci || !okvm_arm64_psci_fn_supported(fn)) {
 		ret = OKVM_PSCI_RET_NOT_SUPPORTED;
 	} else {
@@ -956,6 +964,8 @@ int okvm_arm64_vcpu_run(struct okvm_vcpu *vcpu)
 		if (okvm_arm64_rebuild_pending(vcpu->vm))
 			okvm_mmu_wait_rebuild(vcpu->vm);
 		cond_resched();
+		/* As KVM at vcpu load: the time the task waited for a CPU. */
+		okvm_arm64_pvtime_update(vcpu);
 
 		ret = okvm_arm64_enter(vcpu);
 		if (ret == -EAGAIN)
@@ -988,6 +998,7 @@ int okvm_arm64_vcpu_run(struct okvm_vcpu *vcpu)
 long okvm_arm64_vcpu_ioctl(struct okvm_vcpu *vcpu, unsigned int ioctl,
 			   void __user *argp)
 {
+	struct kvm_device_attr attr;
 	struct kvm_vcpu_init init;
 	struct kvm_one_reg reg;
 
@@ -1005,6 +1016,12 @@ long okvm_arm64_vcpu_ioctl(struct okvm_vcpu *vcpu, unsigned int ioctl,
 		return okvm_arm64_set_one_reg(vcpu, &reg);
 	case KVM_GET_REG_LIST:
 		return okvm_arm64_get_reg_list(vcpu, argp);
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		if (copy_from_user(&attr, argp, sizeof(attr)))
+			return -EFAULT;
+		return okvm_arm64_vcpu_attr(vcpu, ioctl, &attr);
 	default:
 		return -ENOIOCTLCMD;
 	}

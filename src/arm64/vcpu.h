@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <linux/types.h>
 
+#include "pvtime.h"
 #include "switch.h"
 
 struct okvm_vcpu;
@@ -109,6 +110,8 @@ struct okvm_vcpu_arch {
 	u64 cntvoff;
 	/* KVM_REG_ARM_PSCI_VERSION as userspace set it (or the default). */
 	u32 psci_version;
+	/* Paravirtualised stolen time. */
+	struct okvm_arm64_pvtime pvtime;
 };
 
 /* regs.c: KVM_ARM_VCPU_INIT, ONE_REG, GET_REG_LIST, trapped sysregs. */
