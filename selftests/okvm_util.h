@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -132,6 +134,85 @@ static inline int okvm_fail_step(int vm_fd, __u32 step, __u32 nth)
 	struct okvm_test_fail f = { .step = step, .nth = nth };
 
 	return ioctl(vm_fd, OKVM_TEST_FAIL_STEP, &f) ? errno : 0;
+}
+
+/* Write the string @s to the file @path; returns 0 or an errno. */
+static inline int okvm_write_str(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (write(fd, s, len) != (ssize_t)len)
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * Read the start of @path into @buf as a string, without the trailing
+ * newline; returns 0 or an errno.
+ */
+static inline int okvm_read_str(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return errno;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+/*
+ * Systematic fault injection with the kernel's per-task fail-nth counter
+ * (CONFIG_FAULT_INJECTION; which allocators take part is set up elsewhere,
+ * e.g. in /sys/kernel/debug/failslab). Arming with n makes the n-th
+ * eligible fault site the calling thread passes fail; it applies to the
+ * calling thread only.
+ */
+#define OKVM_FAIL_NTH	"/proc/thread-self/fail-nth"
+
+/* The calling thread's fail-nth file, or -1 with errno set. */
+static inline int okvm_fail_nth_open(void)
+{
+	return open(OKVM_FAIL_NTH, O_RDWR | O_CLOEXEC);
+}
+
+/* Arm (n > 0) or disarm (n = 0); returns 0 or an errno. */
+static inline int okvm_fail_nth_set(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len ? 0 : errno;
+}
+
+/*
+ * After the armed operation: 1 if a failure was injected, 0 if not (the
+ * counter is disarmed then), or a negative errno.
+ */
+static inline int okvm_fail_nth_fired(int fd)
+{
+	char buf[16] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	int err;
+
+	if (n <= 0)
+		return n ? -errno : -EIO;
+	if (strtoul(buf, NULL, 10) == 0)
+		return 1;
+	err = okvm_fail_nth_set(fd, 0);
+	return err ? -err : 0;
 }
 
 /*
