@@ -31,6 +31,7 @@
 #include "okvm.h"
 #include "run.h"
 #include "vcpu.h"
+#include "vmid.h"
 
 /* HCR_EL2 bits (Arm ARM D23.2.48). */
 #define OKVM_HCR_VM		BIT_ULL(0)	/* stage 2 on */
@@ -158,23 +159,8 @@ enum okvm_exit_action {
 	OKVM_TO_USER,		/* return to userspace; run->exit_reason set */
 };
 
-/*
- * VMIDs: one per VM for its whole life (okvm does not recycle them with
- * generations yet). VMID 0 is the host's. okvm_vmid_lock guards the map.
- */
-static DEFINE_SPINLOCK(okvm_vmid_lock);
-static DECLARE_BITMAP(okvm_vmid_map, 1 << 16);
-
 /* Host VBAR_EL2 (the kernel's vectors, the same on every CPU). */
 static u64 okvm_host_vbar;
-
-static unsigned int okvm_vmid_bits(void)
-{
-	u64 mmfr1 = read_sanitised_ftr_reg(SYS_ID_AA64MMFR1_EL1);
-
-	/* ID_AA64MMFR1_EL1.VMIDBits, bits [7:4]: 2 means 16 bits. */
-	return ((mmfr1 >> 4) & 0xf) == 2 ? 16 : 8;
-}
 
 static unsigned int okvm_host_pa_bits(void)
 {
@@ -193,15 +179,16 @@ static unsigned int okvm_host_pa_bits(void)
  */
 static void okvm_arm64_tlbi(struct okvm *vm, u64 ipa, u64 size)
 {
+	u16 vmid = okvm_vmid_last(vm);
 	u64 hcr, vttbr, a;
 	unsigned long flags;
 
-	if (!READ_ONCE(vm->arch.vmid))
+	if (!vmid)
 		return;
 	local_irq_save(flags);
 	vttbr = read_sysreg(vttbr_el2);
 	hcr = read_sysreg(hcr_el2);
-	write_sysreg(vm->arch.vttbr, vttbr_el2);
+	write_sysreg(READ_ONCE(vm->arch.root) | (u64)vmid << 48, vttbr_el2);
 	write_sysreg(hcr & ~OKVM_HCR_TGE, hcr_el2);
 	isb();
 	/* The table update must be visible before the invalidation. */
@@ -266,17 +253,15 @@ const struct okvm_pgtable_ops okvm_arm64_pgtable_ops = {
 };
 
 /*
- * First vCPU of a VM: give the VM a VMID and its stage-2 registers.
- * Called under vm->vcpus_lock.
+ * First vCPU of a VM: the per-CPU state and the stage-2 registers. The
+ * VMID comes at the first entry (vmid.c). Called under vm->vcpus_lock.
  */
 static int okvm_arm64_vm_setup(struct okvm *vm)
 {
-	unsigned int bits = okvm_vmid_bits();
-	unsigned long vmid;
 	int cpu;
 
 	lockdep_assert_held(&vm->vcpus_lock);
-	if (vm->arch.vmid)
+	if (vm->arch.last_vcpu_ran)
 		return 0;
 
 	vm->arch.last_vcpu_ran = alloc_percpu_gfp(int, GFP_KERNEL_ACCOUNT);
@@ -287,53 +272,31 @@ static int okvm_arm64_vm_setup(struct okvm *vm)
 
 		*last = -1;
 	}
-
-	spin_lock(&okvm_vmid_lock);
-	vmid = find_next_zero_bit(okvm_vmid_map, 1UL << bits, 1);
-	if (vmid < 1UL << bits)
-		__set_bit(vmid, okvm_vmid_map);
-	spin_unlock(&okvm_vmid_lock);
-	if (vmid >= 1UL << bits) {
-		free_percpu(vm->arch.last_vcpu_ran);
-		vm->arch.last_vcpu_ran = NULL;
-		return -ENOSPC;
-	}
-
 	okvm_host_vbar = read_sysreg(vbar_el2);
-	vm->arch.vttbr = okvm_pgtable_root_reg(&vm->pgt) | (u64)vmid << 48;
+	write_lock(&vm->mmu_lock);
+	WRITE_ONCE(vm->arch.root, okvm_pgtable_root_reg(&vm->pgt));
+	write_unlock(&vm->mmu_lock);
 	vm->arch.vtcr = okvm_stage2_vtcr(&vm->pgt, okvm_host_pa_bits());
-	if (bits == 16)
+	if (okvm_vmid_hw_bits() == 16)
 		vm->arch.vtcr |= OKVM_VTCR_VS;
-	/* The VMID goes live only with the registers that use it. */
-	smp_store_release(&vm->arch.vmid, vmid);
 	return 0;
 }
 
 /* After okvm_mmu_rebuild() switched tables: the new root, no old TLBs. */
 void okvm_arm64_mmu_new_root(struct okvm *vm)
 {
-	u16 vmid = vm->arch.vmid;
-
 	lockdep_assert_held_write(&vm->mmu_lock);
-	if (!vmid)
-		return;
-	WRITE_ONCE(vm->arch.vttbr,
-		   okvm_pgtable_root_reg(&vm->pgt) | (u64)vmid << 48);
+	WRITE_ONCE(vm->arch.root, okvm_pgtable_root_reg(&vm->pgt));
 	okvm_arm64_tlbi(vm, 0, 0);
 }
 
-/* VM destruction: no vCPU runs; drop the VMID's TLB entries, free it. */
+/*
+ * VM destruction: no vCPU runs. Drop the translations of its VMID (the
+ * number itself is recycled by the next rollover).
+ */
 void okvm_arm64_vm_destroy(struct okvm *vm)
 {
-	u16 vmid = vm->arch.vmid;
-
-	if (!vmid)
-		return;
 	okvm_arm64_tlbi(vm, 0, 0);
-	vm->arch.vmid = 0;
-	spin_lock(&okvm_vmid_lock);
-	__clear_bit(vmid, okvm_vmid_map);
-	spin_unlock(&okvm_vmid_lock);
 	free_percpu(vm->arch.last_vcpu_ran);
 }
 
@@ -396,7 +359,8 @@ static void okvm_arm64_load_guest(struct okvm_vcpu *vcpu,
 	if (READ_ONCE(vcpu->arch.fiq_line))
 		hcr |= OKVM_HCR_VF;
 	write_sysreg(vm->arch.vtcr, vtcr_el2);
-	write_sysreg(READ_ONCE(vm->arch.vttbr), vttbr_el2);
+	write_sysreg(READ_ONCE(vm->arch.root) | (u64)okvm_vmid_get(vm) << 48,
+		     vttbr_el2);
 	write_sysreg(hcr, hcr_el2);
 	isb();
 
@@ -1068,6 +1032,14 @@ long okvm_arm64_vm_ioctl(struct okvm *vm, unsigned int ioctl,
 		return copy_to_user(argp, &init, sizeof(init)) ? -EFAULT : 0;
 	case KVM_IRQ_LINE:
 		return okvm_arm64_irq_line(vm, argp);
+	case OKVM_TEST_VMID: {
+		struct okvm_test_vmid t = {};
+
+		if (!okvm_testing)
+			return -EPERM;
+		okvm_vmid_stats(vm, &t.vmid, &t.rollovers, &t.bits);
+		return copy_to_user(argp, &t, sizeof(t)) ? -EFAULT : 0;
+	}
 	default:
 		return -ENOIOCTLCMD;
 	}

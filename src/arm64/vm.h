@@ -5,18 +5,22 @@
 #ifndef OKVM_ARM64_VM_H
 #define OKVM_ARM64_VM_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 
 struct okvm_vm_arch {
 	/*
-	 * VMID of the VM's stage-2 translations, 0 while no vCPU exists
-	 * (no TLB entry can exist then). Set under vm->vcpus_lock when the
-	 * first vCPU is created, read locklessly afterwards; freed at VM
-	 * destruction after its TLB entries are invalidated.
+	 * VMID (generation | number) of the VM's stage-2 translations, 0
+	 * before it first ran (no TLB entry can exist then). Managed by
+	 * vmid.c: replaced at guest entry when its generation is old.
 	 */
-	u16 vmid;
-	/* VTTBR_EL2 (root and VMID) and VTCR_EL2 of the VM; set with vmid. */
-	u64 vttbr;
+	atomic64_t vmid;
+	/*
+	 * VTTBR_EL2.BADDR of the current table (the VMID is added at entry)
+	 * and VTCR_EL2. Set when the first vCPU is created; root changes
+	 * under mmu_lock with no vCPU in the guest (okvm_mmu_rebuild()).
+	 */
+	u64 root;
 	u64 vtcr;
 	/*
 	 * Per physical CPU: the vCPU that last entered this VM there, or -1.

@@ -203,6 +203,20 @@ struct okvm_test_rebuild {
 #define OKVM_TEST_REBUILD	_IOR(OKVMIO, 0xf6, struct okvm_test_rebuild)
 
 /*
+ * OKVM_TEST_VMID (arm64): the VM's VMID (generation | number, 0 before
+ * its first guest entry), the rollovers so far and the VMID bits in use
+ * (see the module parameter vmid_bits).
+ */
+struct okvm_test_vmid {
+	__u64 vmid;
+	__u64 rollovers;
+	__u32 bits;
+	__u32 pad;
+};
+
+#define OKVM_TEST_VMID		_IOR(OKVMIO, 0xf7, struct okvm_test_vmid)
+
+/*
  * KVM_CREATE_VM type flag of the test interface (x86, testing=1 only): use
  * the EPT table format even on an SVM host. Such a VM never runs a guest;
  * it lets the selftests drive the EPT code where no VMX can be emulated.
