@@ -126,6 +126,7 @@ static int okvm_arm64_check_extension(long cap)
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return okvm_ipa_limit;
 	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_MP_STATE:
 	case KVM_CAP_ONE_REG:
 	case KVM_CAP_ARM_PSCI:
 	case KVM_CAP_ARM_PSCI_0_2:

@@ -959,11 +959,23 @@ int okvm_arm64_vcpu_run(struct okvm_vcpu *vcpu)
 	return ret == OKVM_TO_USER ? 0 : ret;
 }
 
+/* KVM_SET_MP_STATE: userspace powers the vCPU on or off (as PSCI would). */
+static int okvm_arm64_set_mp_state(struct okvm_vcpu *vcpu, u32 state)
+{
+	if (state != KVM_MP_STATE_RUNNABLE && state != KVM_MP_STATE_STOPPED)
+		return -EINVAL;
+	spin_lock(&vcpu->wq.lock);
+	WRITE_ONCE(vcpu->arch.power_off, state == KVM_MP_STATE_STOPPED);
+	spin_unlock(&vcpu->wq.lock);
+	return 0;
+}
+
 long okvm_arm64_vcpu_ioctl(struct okvm_vcpu *vcpu, unsigned int ioctl,
 			   void __user *argp)
 {
 	struct kvm_device_attr attr;
 	struct kvm_vcpu_init init;
+	struct kvm_mp_state mp;
 	struct kvm_one_reg reg;
 
 	switch (ioctl) {
@@ -980,6 +992,14 @@ long okvm_arm64_vcpu_ioctl(struct okvm_vcpu *vcpu, unsigned int ioctl,
 		return okvm_arm64_set_one_reg(vcpu, &reg);
 	case KVM_GET_REG_LIST:
 		return okvm_arm64_get_reg_list(vcpu, argp);
+	case KVM_GET_MP_STATE:
+		mp.mp_state = READ_ONCE(vcpu->arch.power_off) ?
+			      KVM_MP_STATE_STOPPED : KVM_MP_STATE_RUNNABLE;
+		return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+	case KVM_SET_MP_STATE:
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return -EFAULT;
+		return okvm_arm64_set_mp_state(vcpu, mp.mp_state);
 	case KVM_HAS_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:
 	case KVM_SET_DEVICE_ATTR:
