@@ -494,6 +494,7 @@ static int okvm_arm64_enter(struct okvm_vcpu *vcpu)
 {
 	struct user_fpsimd_state neon;
 	struct okvm_arm64_host h;
+	u64 daif;
 	int exit;
 
 	okvm_neon_begin(&neon);
@@ -509,6 +510,8 @@ static int okvm_arm64_enter(struct okvm_vcpu *vcpu)
 		return -EAGAIN;
 	}
 
+	/* IRQs are masked; an exception from the guest masks D and A too. */
+	daif = read_sysreg(daif);
 	okvm_arm64_load_guest(vcpu, &h);
 	WRITE_ONCE(vcpu->stat_entries, vcpu->stat_entries + 1);
 	write_sysreg((u64)__okvm_vectors, vbar_el2);
@@ -516,6 +519,8 @@ static int okvm_arm64_enter(struct okvm_vcpu *vcpu)
 	exit = __okvm_guest_run(&vcpu->arch.ctxt);
 	write_sysreg(h.vbar, vbar_el2);
 	isb();
+	/* Debug and SError exceptions back on, as the host had them. */
+	write_sysreg(daif, daif);
 	okvm_arm64_save_guest(vcpu, &h);
 
 	WRITE_ONCE(vcpu->cpu, -1);
