@@ -45,27 +45,44 @@ static struct okvm_memslot *okvm_dirty_log_slot(struct okvm *vm, u32 slot_arg)
 }
 
 /*
- * Take the bits of @mask (a word of the bitmap at page @first) and
- * write-protect their pages. Returns the bits taken. mmu_lock held.
+ * Take the bits of @mask from word @word of the slot's bitmap. Returns the
+ * bits taken; the caller write-protects their pages. mmu_lock held.
  */
 static unsigned long okvm_dirty_take(struct okvm *vm, struct okvm_memslot *slot,
 				     unsigned long word, unsigned long mask)
 {
 	unsigned long *p = &slot->dirty_bitmap[word];
-	unsigned long taken, bit;
+	unsigned long taken;
 
 	lockdep_assert_held_write(&vm->mmu_lock);
 	taken = READ_ONCE(*p) & mask;
-	if (!taken)
-		return 0;
-	WRITE_ONCE(*p, *p & ~taken);
-	for_each_set_bit(bit, &taken, BITS_PER_LONG) {
-		u64 gpa = okvm_memslot_gpa(slot) +
-			  ((u64)(word * BITS_PER_LONG + bit) << PAGE_SHIFT);
-
-		okvm_pgtable_wrprotect(&vm->pgt, gpa, PAGE_SIZE);
-	}
+	if (taken)
+		WRITE_ONCE(*p, *p & ~taken);
 	return taken;
+}
+
+/*
+ * Write-protect the pages whose bits are set in @bits (@nbits bits, the
+ * first for page @first of @slot), one call per run of set bits, so that
+ * a slot written all over costs one walk and one TLB flush, not one per
+ * page. mmu_lock held.
+ */
+static void okvm_dirty_wrprotect(struct okvm *vm, struct okvm_memslot *slot,
+				 const unsigned long *bits, unsigned long nbits,
+				 unsigned long first)
+{
+	unsigned long start, end = 0;
+
+	lockdep_assert_held_write(&vm->mmu_lock);
+	for (;;) {
+		start = find_next_bit(bits, nbits, end);
+		if (start >= nbits)
+			break;
+		end = find_next_zero_bit(bits, nbits, start);
+		okvm_pgtable_wrprotect(&vm->pgt, okvm_memslot_gpa(slot) +
+				       ((u64)(first + start) << PAGE_SHIFT),
+				       (u64)(end - start) << PAGE_SHIFT);
+	}
 }
 
 static int okvm_get_dirty_log(struct okvm *vm, struct kvm_dirty_log *log)
@@ -97,6 +114,8 @@ static int okvm_get_dirty_log(struct okvm *vm, struct kvm_dirty_log *log)
 		else
 			snap[i] = okvm_dirty_take(vm, slot, i, ~0UL);
 	}
+	if (!vm->manual_dirty_log_protect)
+		okvm_dirty_wrprotect(vm, slot, snap, slot->npages, 0);
 	write_unlock(&vm->mmu_lock);
 
 	if (copy_to_user(log->dirty_bitmap, snap, bytes)) {
@@ -155,8 +174,10 @@ static int okvm_clear_dirty_log(struct okvm *vm, struct kvm_clear_dirty_log *log
 
 	write_lock(&vm->mmu_lock);
 	for (i = 0; i < words; i++)
-		okvm_dirty_take(vm, slot, log->first_page / BITS_PER_LONG + i,
-				mask[i]);
+		mask[i] = okvm_dirty_take(vm, slot,
+					  log->first_page / BITS_PER_LONG + i,
+					  mask[i]);
+	okvm_dirty_wrprotect(vm, slot, mask, log->num_pages, log->first_page);
 	write_unlock(&vm->mmu_lock);
 out_free:
 	kvfree(mask);
