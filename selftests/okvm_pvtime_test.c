@@ -24,10 +24,6 @@
 #define MMIO_GPA	0x0a000000ULL
 #define NO_BASE		(~0ULL)
 
-#define CORE_REG(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | \
-			 KVM_REG_ARM_CORE | \
-			 (offsetof(struct kvm_regs, field) / sizeof(__u32)))
-
 /*
  * Guest, MMU off, x2 = the MMIO page. Reports (MMIO stores): 1. what
  * SMCCC_ARCH_FEATURES says of PV_TIME_FEATURES, 2. what PV_TIME_FEATURES
@@ -78,13 +74,6 @@ FIXTURE(pvtime) {
 	uint8_t *ram;
 };
 
-static int pv_set_reg(int vcpu, uint64_t id, uint64_t val)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
-
-	return ioctl(vcpu, KVM_SET_ONE_REG, &reg) ? errno : 0;
-}
-
 static int pv_attr(int vcpu, unsigned long ioctl_nr, uint64_t *ipa)
 {
 	struct kvm_device_attr attr = {
@@ -119,8 +108,6 @@ FIXTURE_SETUP(pvtime)
 {
 	const char *path = getenv("OKVM_VCPU_DEV");
 	struct kvm_userspace_memory_region r = {};
-	struct kvm_vcpu_init init;
-	long size;
 
 	if (!path)
 		path = access(OKVM_DEV, F_OK) ? KVM_DEV : OKVM_DEV;
@@ -142,17 +129,11 @@ FIXTURE_SETUP(pvtime)
 	r.userspace_addr = (uintptr_t)self->ram;
 	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
 
-	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+	self->vcpu = okvm_arm64_vcpu(self->dev, self->vm, 0, RAM_GPA,
+				     &self->run);
 	ASSERT_LE(0, self->vcpu);
-	size = ioctl(self->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
-	self->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, self->run);
-	ASSERT_EQ(0, ioctl(self->vm, KVM_ARM_PREFERRED_TARGET, &init));
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_ARM_VCPU_INIT, &init));
-	ASSERT_EQ(0, pv_set_reg(self->vcpu, CORE_REG(regs.pc), RAM_GPA));
-	ASSERT_EQ(0, pv_set_reg(self->vcpu, CORE_REG(regs.regs[2]), MMIO_GPA));
+	ASSERT_EQ(0, okvm_set_reg(self->vcpu, OKVM_CORE_REG(regs.regs[2]),
+				  MMIO_GPA));
 }
 
 FIXTURE_TEARDOWN(pvtime)

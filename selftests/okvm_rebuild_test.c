@@ -25,10 +25,6 @@
 #define NR_REBUILDS	40
 #define REBUILD_DELAY_US 2000
 
-#define CORE_REG(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | \
-			 KVM_REG_ARM_CORE | \
-			 (offsetof(struct kvm_regs, field) / sizeof(__u32)))
-
 /*
  * Guest, MMU off: x1 points at its counter in RAM, x2 at the MMIO page,
  * x5 at a scratch area of 8 pages. Increment the counter forever, touch
@@ -65,13 +61,6 @@ struct rb_vcpu {
 
 static volatile int rb_stop;
 
-static int rb_set_reg(int vcpu, uint64_t id, uint64_t val)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
-
-	return ioctl(vcpu, KVM_SET_ONE_REG, &reg) ? errno : 0;
-}
-
 static void *rb_vcpu_thread(void *arg)
 {
 	struct rb_vcpu *v = arg;
@@ -102,8 +91,6 @@ FIXTURE(rebuild) {
 FIXTURE_SETUP(rebuild)
 {
 	struct kvm_userspace_memory_region r = {};
-	struct kvm_vcpu_init init;
-	long mmap_size;
 	int i;
 
 	self->dev = okvm_open(OKVM_DEV);
@@ -120,29 +107,21 @@ FIXTURE_SETUP(rebuild)
 	r.userspace_addr = (uintptr_t)self->ram;
 	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
 
-	mmap_size = ioctl(self->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
-	ASSERT_LT(0, mmap_size);
-	ASSERT_EQ(0, ioctl(self->vm, KVM_ARM_PREFERRED_TARGET, &init));
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
 	for (i = 0; i < NR_VCPUS; i++) {
 		struct rb_vcpu *v = &self->v[i];
 		/* Counter i at page 1 + i, scratch pages from 16 + 8 * i. */
 		uint64_t counter = RAM_GPA + (1 + i) * 4096ULL;
 		uint64_t scratch = RAM_GPA + (16 + 8 * i) * 4096ULL;
 
-		v->fd = ioctl(self->vm, KVM_CREATE_VCPU, i);
+		v->fd = okvm_arm64_vcpu(self->dev, self->vm, i, RAM_GPA,
+					&v->run);
 		ASSERT_LE(0, v->fd);
-		v->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, v->fd, 0);
-		ASSERT_NE(MAP_FAILED, v->run);
-		ASSERT_EQ(0, ioctl(v->fd, KVM_ARM_VCPU_INIT, &init));
-		ASSERT_EQ(0, rb_set_reg(v->fd, CORE_REG(regs.pc), RAM_GPA));
-		ASSERT_EQ(0, rb_set_reg(v->fd, CORE_REG(regs.regs[1]),
-					counter));
-		ASSERT_EQ(0, rb_set_reg(v->fd, CORE_REG(regs.regs[2]),
-					MMIO_GPA));
-		ASSERT_EQ(0, rb_set_reg(v->fd, CORE_REG(regs.regs[5]),
-					scratch));
+		ASSERT_EQ(0, okvm_set_reg(v->fd, OKVM_CORE_REG(regs.regs[1]),
+					  counter));
+		ASSERT_EQ(0, okvm_set_reg(v->fd, OKVM_CORE_REG(regs.regs[2]),
+					  MMIO_GPA));
+		ASSERT_EQ(0, okvm_set_reg(v->fd, OKVM_CORE_REG(regs.regs[5]),
+					  scratch));
 	}
 }
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -237,5 +239,52 @@ FIXTURE_TEARDOWN_PARENT(reload)						\
 	if (err)							\
 		TH_LOG("teardown: load testing=1: %s", strerror(err));	\
 }
+
+#ifdef __aarch64__
+/* KVM_{GET,SET}_ONE_REG id of a 64-bit field of struct kvm_regs. */
+#define OKVM_CORE_REG(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | \
+			      KVM_REG_ARM_CORE | \
+			      (offsetof(struct kvm_regs, field) / sizeof(__u32)))
+
+/* KVM_SET_ONE_REG of a 64-bit register; returns 0 or an errno. */
+static inline int okvm_set_reg(int vcpu_fd, __u64 id, __u64 val)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (unsigned long)&val };
+
+	return ioctl(vcpu_fd, KVM_SET_ONE_REG, &reg) ? errno : 0;
+}
+
+/*
+ * Create vCPU @id of @vm, map its kvm_run and initialise it with the
+ * preferred target and PSCI 0.2; the guest starts at @pc. Returns the
+ * vCPU fd (and *@run), or -1 with errno set.
+ */
+static inline int okvm_arm64_vcpu(int dev, int vm, int id, __u64 pc,
+				  struct kvm_run **run)
+{
+	struct kvm_vcpu_init init;
+	long size = ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int fd, err;
+
+	if (size <= 0 || ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init))
+		return -1;
+	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
+	fd = ioctl(vm, KVM_CREATE_VCPU, id);
+	if (fd < 0)
+		return -1;
+	*run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*run == MAP_FAILED || ioctl(fd, KVM_ARM_VCPU_INIT, &init))
+		goto fail;
+	err = okvm_set_reg(fd, OKVM_CORE_REG(regs.pc), pc);
+	if (!err)
+		return fd;
+	errno = err;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+#endif
 
 #endif /* OKVM_UTIL_H */

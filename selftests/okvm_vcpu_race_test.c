@@ -27,10 +27,6 @@
 /* What the vCPU threads answer to a load from the deleted slot. */
 #define HOLE		0xdeadULL
 
-#define CORE_REG(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | \
-			 KVM_REG_ARM_CORE | \
-			 (offsetof(struct kvm_regs, field) / sizeof(__u32)))
-
 /*
  * Guest: read the word at x1 + 4096 * (i % 64), report it to x2, i++.
  * A read from a GPA no slot covers exits as an MMIO load instead.
@@ -85,13 +81,6 @@ FIXTURE(race) {
 };
 
 static volatile int race_stop;
-
-static int race_set_reg(int vcpu, uint64_t id, uint64_t val)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
-
-	return ioctl(vcpu, KVM_SET_ONE_REG, &reg) ? errno : 0;
-}
 
 static void *race_vcpu_thread(void *arg)
 {
@@ -152,8 +141,6 @@ FIXTURE_SETUP(race)
 {
 	struct kvm_userspace_memory_region r = {};
 	const char *path = access(OKVM_DEV, F_OK) ? KVM_DEV : OKVM_DEV;
-	struct kvm_vcpu_init init;
-	long size;
 	int i;
 
 	self->dev = okvm_open(path);
@@ -168,22 +155,15 @@ FIXTURE_SETUP(race)
 	r.memory_size = CODE_SIZE;
 	r.userspace_addr = (uintptr_t)self->code;
 	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
-	size = ioctl(self->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
-	ASSERT_EQ(0, ioctl(self->vm, KVM_ARM_PREFERRED_TARGET, &init));
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
 	for (i = 0; i < NR_VCPUS; i++) {
 		struct race_vcpu *v = &self->v[i];
 
-		v->fd = ioctl(self->vm, KVM_CREATE_VCPU, i);
+		v->fd = okvm_arm64_vcpu(self->dev, self->vm, i, CODE_GPA,
+					&v->run);
 		ASSERT_LE(0, v->fd);
-		v->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      v->fd, 0);
-		ASSERT_NE(MAP_FAILED, v->run);
-		ASSERT_EQ(0, ioctl(v->fd, KVM_ARM_VCPU_INIT, &init));
-		ASSERT_EQ(0, race_set_reg(v->fd, CORE_REG(regs.pc), CODE_GPA));
-		ASSERT_EQ(0, race_set_reg(v->fd, CORE_REG(regs.regs[1]),
+		ASSERT_EQ(0, okvm_set_reg(v->fd, OKVM_CORE_REG(regs.regs[1]),
 					  DATA_GPA));
-		ASSERT_EQ(0, race_set_reg(v->fd, CORE_REG(regs.regs[2]),
+		ASSERT_EQ(0, okvm_set_reg(v->fd, OKVM_CORE_REG(regs.regs[2]),
 					  MMIO_GPA));
 	}
 }

@@ -26,10 +26,6 @@
 #define NR_VMS		(NR_TURN_VMS + NR_BG_VMS)
 #define ROUNDS		30
 
-#define CORE_REG(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | \
-			 KVM_REG_ARM_CORE | \
-			 (offsetof(struct kvm_regs, field) / sizeof(__u32)))
-
 /* Guest: report the word at x1 through an MMIO store to x2, forever. */
 extern char vmid_guest_start[], vmid_guest_end[];
 __asm__(
@@ -55,13 +51,6 @@ struct vmid_vm {
 };
 
 static volatile int vmid_stop;
-
-static int vmid_set_reg(int vcpu, uint64_t id, uint64_t val)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&val };
-
-	return ioctl(vcpu, KVM_SET_ONE_REG, &reg) ? errno : 0;
-}
 
 /* One KVM_RUN up to the guest's report; checks it is this VM's magic. */
 static void vmid_run_once(struct vmid_vm *v)
@@ -96,8 +85,6 @@ static int vmid_make_vm(struct __test_metadata *_metadata, int dev,
 			struct vmid_vm *v, uint64_t magic)
 {
 	struct kvm_userspace_memory_region r = {};
-	struct kvm_vcpu_init init;
-	long size = ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 0);
 
 	v->magic = magic;
 	v->vm = okvm_create_vm(dev, 0);
@@ -111,20 +98,12 @@ static int vmid_make_vm(struct __test_metadata *_metadata, int dev,
 	r.memory_size = RAM_SIZE;
 	r.userspace_addr = (uintptr_t)v->ram;
 	ASSERT_EQ(0, ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &r)) return -1;
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	v->vcpu = okvm_arm64_vcpu(dev, v->vm, 0, RAM_GPA, &v->run);
 	ASSERT_LE(0, v->vcpu) return -1;
-	v->run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, v->run) return -1;
-	ASSERT_EQ(0, ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init)) return -1;
-	init.features[0] |= 1U << KVM_ARM_VCPU_PSCI_0_2;
-	ASSERT_EQ(0, ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init)) return -1;
-	ASSERT_EQ(0, vmid_set_reg(v->vcpu, CORE_REG(regs.pc), RAM_GPA))
-		return -1;
-	ASSERT_EQ(0, vmid_set_reg(v->vcpu, CORE_REG(regs.regs[1]),
+	ASSERT_EQ(0, okvm_set_reg(v->vcpu, OKVM_CORE_REG(regs.regs[1]),
 				  RAM_GPA + MAGIC_OFF)) return -1;
-	ASSERT_EQ(0, vmid_set_reg(v->vcpu, CORE_REG(regs.regs[2]), MMIO_GPA))
-		return -1;
+	ASSERT_EQ(0, okvm_set_reg(v->vcpu, OKVM_CORE_REG(regs.regs[2]),
+				  MMIO_GPA)) return -1;
 	return 0;
 }
 

@@ -41,6 +41,11 @@ static_assert(offsetof(struct okvm_arm64_ctxt, hpfar_el2) == OKVM_CTXT_HPFAR);
 /* The FP/SIMD block is laid out as struct user_fpsimd_state. */
 static_assert(sizeof_field(struct okvm_arm64_ctxt, vregs) ==
 	      sizeof_field(struct user_fpsimd_state, vregs));
+/* __okvm_fpsimd_load/save move vregs, fpsr and fpcr as one block. */
+static_assert(offsetof(struct okvm_arm64_ctxt, fpsr) ==
+	      offsetof(struct okvm_arm64_ctxt, vregs) + 32 * 16);
+static_assert(offsetof(struct okvm_arm64_ctxt, fpcr) ==
+	      offsetof(struct okvm_arm64_ctxt, fpsr) + 4);
 
 /*
  * SCTLR_EL1 of a vCPU after reset, the value KVM's reset gives it: MMU,

@@ -1069,14 +1069,3 @@ long okvm_arm64_vm_ioctl(struct okvm *vm, unsigned int ioctl,
 		return -ENOIOCTLCMD;
 	}
 }
-
-static_assert(offsetof(struct okvm_arm64_ctxt, sp_el0) == OKVM_CTXT_SP_EL0);
-static_assert(offsetof(struct okvm_arm64_ctxt, pc) == OKVM_CTXT_PC);
-static_assert(offsetof(struct okvm_arm64_ctxt, pstate) == OKVM_CTXT_PSTATE);
-static_assert(offsetof(struct okvm_arm64_ctxt, esr_el2) == OKVM_CTXT_ESR);
-static_assert(offsetof(struct okvm_arm64_ctxt, far_el2) == OKVM_CTXT_FAR);
-static_assert(offsetof(struct okvm_arm64_ctxt, hpfar_el2) == OKVM_CTXT_HPFAR);
-static_assert(offsetof(struct okvm_arm64_ctxt, fpsr) ==
-	      offsetof(struct okvm_arm64_ctxt, vregs) + 32 * 16);
-static_assert(offsetof(struct okvm_arm64_ctxt, fpcr) ==
-	      offsetof(struct okvm_arm64_ctxt, fpsr) + 4);
