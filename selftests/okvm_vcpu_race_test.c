@@ -2,8 +2,8 @@
 /*
  * vCPUs racing the host: memslot DELETE, re-CREATE and MOVE while guest
  * code keeps reading the slot, with KSM merging the backing pages (seed
- * 000 seen from the guest); and a vCPU blocked in WFI woken by
- * KVM_IRQ_LINE.
+ * 000 seen from the guest); a vCPU blocked in WFI woken by
+ * KVM_IRQ_LINE; and an MMIO access the syndrome cannot describe.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -62,6 +62,19 @@ __asm__(
 	"wfi_guest_end:\n"
 	".popsection\n");
 extern char wfi_guest_start[], wfi_guest_end[];
+
+/* A load pair from MMIO: the CPU gives no syndrome (ISV clear) for it. */
+extern char nisv_guest_start[], nisv_guest_end[];
+__asm__(
+	".pushsection .rodata\n"
+	".balign 4\n"
+	".global nisv_guest_start\n"
+	".global nisv_guest_end\n"
+	"nisv_guest_start:\n"
+	"	ldp	x3, x4, [x2, #16]\n"
+	"	b	.\n"
+	"nisv_guest_end:\n"
+	".popsection\n");
 
 struct race_vcpu {
 	int fd;
@@ -328,6 +341,35 @@ TEST_F(race, wfi_woken_by_irq_line)
 	EXPECT_EQ(2ULL, (unsigned long long)val);
 	/* It slept in WFI until the line went up. */
 	EXPECT_LT(0.15, race_now() - t0);
+}
+
+/*
+ * An MMIO access without a valid syndrome cannot be emulated: KVM_RUN
+ * fails with ENOSYS, or with KVM_CAP_ARM_NISV_TO_USER enabled exits as
+ * KVM_EXIT_ARM_NISV with the exact IPA; never a guess.
+ */
+TEST_F(race, mmio_without_syndrome)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+	struct race_vcpu *v = &self->v[0];
+
+	memcpy(self->code, nisv_guest_start,
+	       nisv_guest_end - nisv_guest_start);
+	ASSERT_LT(0, ioctl(self->vm, KVM_CHECK_EXTENSION,
+			   KVM_CAP_ARM_NISV_TO_USER));
+	EXPECT_EQ(-1, ioctl(v->fd, KVM_RUN, 0));
+	EXPECT_EQ(ENOSYS, errno);
+
+	ASSERT_EQ(0, ioctl(self->vm, KVM_ENABLE_CAP, &cap));
+	ASSERT_EQ(0, ioctl(v->fd, KVM_RUN, 0));
+	ASSERT_EQ((__u32)KVM_EXIT_ARM_NISV, v->run->exit_reason);
+	EXPECT_EQ(MMIO_GPA + 16, v->run->arm_nisv.fault_ipa);
+	/* A read (WnR clear), a translation fault at some level. */
+	EXPECT_EQ(0ULL, (unsigned long long)(v->run->arm_nisv.esr_iss &
+					      (1U << 6)));
+	/* Nothing was emulated: the guest stays on the instruction. */
+	ASSERT_EQ(0, ioctl(v->fd, KVM_RUN, 0));
+	EXPECT_EQ((__u32)KVM_EXIT_ARM_NISV, v->run->exit_reason);
 }
 
 #else /* !__aarch64__ */

@@ -14,6 +14,7 @@
 struct okvm;
 struct okvm_memslot;
 struct okvm_vcpu;
+struct kvm_enable_cap;
 
 struct okvm_arch_ops {
 	/* Short architecture name, for log messages. */
@@ -65,6 +66,9 @@ struct okvm_arch_ops {
 	 * is in the guest.
 	 */
 	void (*mmu_new_root)(struct okvm *vm);
+
+	/* KVM_ENABLE_CAP of an architecture capability; -EINVAL if none. */
+	int (*vm_enable_cap)(struct okvm *vm, const struct kvm_enable_cap *cap);
 
 	/* Release what vm_init() and the vCPUs set up (the VMID). */
 	void (*vm_destroy)(struct okvm *vm);

@@ -103,7 +103,7 @@ static int okvm_vm_enable_cap(struct okvm *vm, void __user *argp)
 		mutex_unlock(&vm->slots_lock);
 		return 0;
 	default:
-		return -EINVAL;
+		return okvm_arch_ops.vm_enable_cap(vm, &cap);
 	}
 }
 

@@ -126,6 +126,7 @@ static int okvm_arm64_check_extension(long cap)
 	case KVM_CAP_ARM_VM_IPA_SIZE:
 		return okvm_ipa_limit;
 	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_ARM_NISV_TO_USER:
 	case KVM_CAP_MP_STATE:
 	case KVM_CAP_ONE_REG:
 	case KVM_CAP_ARM_PSCI:
@@ -155,6 +156,7 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	/* kvm_arch_vm_ioctl() on arm64 ends in -EINVAL. */
 	.unknown_vm_ioctl_errno	= -EINVAL,
 	.mmu_new_root		= okvm_arm64_mmu_new_root,
+	.vm_enable_cap		= okvm_arm64_vm_enable_cap,
 	.vm_destroy		= okvm_arm64_vm_destroy,
 	.vm_ioctl		= okvm_arm64_vm_ioctl,
 	.vcpu_create		= okvm_arm64_vcpu_create,

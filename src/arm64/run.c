@@ -681,9 +681,19 @@ static int okvm_arm64_handle_abort(struct okvm_vcpu *vcpu, bool instr)
 		okvm_arm64_skip_instr(vcpu);
 		return OKVM_RESUME;
 	}
-	/* Without a valid syndrome the access cannot be decoded (as KVM). */
-	if (!(esr & OKVM_ISS_ISV))
-		return -ENOSYS;
+	/*
+	 * Without a valid syndrome the access cannot be decoded: as KVM,
+	 * fail KVM_RUN, or hand the raw fault to userspace if it asked.
+	 */
+	if (!(esr & OKVM_ISS_ISV)) {
+		if (!READ_ONCE(vcpu->vm->arch.nisv_to_user))
+			return -ENOSYS;
+		vcpu->run->exit_reason = KVM_EXIT_ARM_NISV;
+		vcpu->run->arm_nisv.esr_iss = esr & (OKVM_ISS_CM | OKVM_ISS_WNR |
+						     0x3f);
+		vcpu->run->arm_nisv.fault_ipa = ipa;
+		return OKVM_TO_USER;
+	}
 	return okvm_arm64_mmio_exit(vcpu, ipa, esr);
 }
 
@@ -1045,6 +1055,17 @@ static int okvm_arm64_irq_line(struct okvm *vm, void __user *argp)
 		return -EINVAL;
 	okvm_vcpu_kick(vcpu);
 	return 0;
+}
+
+int okvm_arm64_vm_enable_cap(struct okvm *vm, const struct kvm_enable_cap *cap)
+{
+	switch (cap->cap) {
+	case KVM_CAP_ARM_NISV_TO_USER:
+		WRITE_ONCE(vm->arch.nisv_to_user, true);
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 long okvm_arm64_vm_ioctl(struct okvm *vm, unsigned int ioctl,

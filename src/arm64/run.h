@@ -13,12 +13,14 @@ struct okvm;
 struct okvm_vcpu;
 struct okvm_arm64_ctxt;
 struct okvm_pgtable_ops;
+struct kvm_enable_cap;
 
 /* Stage-2 maintenance for a VM's table (TLB by VMID, caches). */
 extern const struct okvm_pgtable_ops okvm_arm64_pgtable_ops;
 
 void okvm_arm64_vm_destroy(struct okvm *vm);
 void okvm_arm64_mmu_new_root(struct okvm *vm);
+int okvm_arm64_vm_enable_cap(struct okvm *vm, const struct kvm_enable_cap *cap);
 long okvm_arm64_vm_ioctl(struct okvm *vm, unsigned int ioctl,
 			 void __user *argp);
 int okvm_arm64_vcpu_create(struct okvm_vcpu *vcpu);

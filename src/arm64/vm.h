@@ -29,6 +29,12 @@ struct okvm_vm_arch {
 	 * on the CPU it belongs to.
 	 */
 	int __percpu *last_vcpu_ran;
+	/*
+	 * KVM_CAP_ARM_NISV_TO_USER is on: a data abort outside guest memory
+	 * without a valid syndrome exits as KVM_EXIT_ARM_NISV instead of
+	 * failing KVM_RUN. Set once by KVM_ENABLE_CAP, read by vCPUs.
+	 */
+	bool nisv_to_user;
 };
 
 #endif /* OKVM_ARM64_VM_H */

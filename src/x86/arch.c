@@ -134,6 +134,12 @@ static void okvm_x86_vm_destroy(struct okvm *vm)
 {
 }
 
+static int okvm_x86_vm_enable_cap(struct okvm *vm,
+				  const struct kvm_enable_cap *cap)
+{
+	return -EINVAL;
+}
+
 /* No vCPU uses an x86 table yet: nothing caches the old root. */
 static void okvm_x86_mmu_new_root(struct okvm *vm)
 {
@@ -177,6 +183,7 @@ const struct okvm_arch_ops okvm_arch_ops = {
 	/* kvm_arch_vm_ioctl() on x86 ends in -ENOTTY. */
 	.unknown_vm_ioctl_errno	= -ENOTTY,
 	.mmu_new_root		= okvm_x86_mmu_new_root,
+	.vm_enable_cap		= okvm_x86_vm_enable_cap,
 	.vm_destroy		= okvm_x86_vm_destroy,
 	.vm_ioctl		= okvm_x86_vm_ioctl,
 	.vcpu_create		= okvm_x86_vcpu_create,
