@@ -5,8 +5,9 @@
  *
  * The contract (Documentation/mmu.rst):
  *   1. read mmu_invalidate_seq;
- *   2. under vm->srcu, find the slot and translate hva -> page with GUP,
- *      which may sleep; no okvm lock is held;
+ *   2. under vm->srcu, find the slot and translate hva -> page with GUP
+ *      (lockless first, then the kind that may sleep and fault the page
+ *      in); no okvm lock is held;
  *   3. take mmu_lock and install only if the mm is still there, no
  *      invalidation of this hva started or finished since step 1, and the
  *      memslot set is the one step 2 used; otherwise drop the page and
@@ -27,9 +28,32 @@
 #include "okvm.h"
 #include "pgtable.h"
 
+/*
+ * Table pages a fault topped up and did not use go back to the VM's
+ * spares, so that the next fault does not allocate and zero them again.
+ * The spares are zeroed pages that no table has used.
+ */
+static void okvm_mmu_cache_get(struct okvm *vm, struct okvm_pgtable_cache *mc)
+{
+	spin_lock(&vm->pgt_spare_lock);
+	while (vm->pgt_spare.nr && mc->nr < OKVM_PGTABLE_CACHE_MAX)
+		mc->pages[mc->nr++] = vm->pgt_spare.pages[--vm->pgt_spare.nr];
+	spin_unlock(&vm->pgt_spare_lock);
+}
+
+static void okvm_mmu_cache_put(struct okvm *vm, struct okvm_pgtable_cache *mc)
+{
+	spin_lock(&vm->pgt_spare_lock);
+	while (mc->nr && vm->pgt_spare.nr < OKVM_PGTABLE_CACHE_MAX)
+		vm->pgt_spare.pages[vm->pgt_spare.nr++] = mc->pages[--mc->nr];
+	spin_unlock(&vm->pgt_spare_lock);
+	okvm_pgtable_cache_free(mc);
+}
+
 int okvm_mmu_init(struct okvm *vm)
 {
 	rwlock_init(&vm->mmu_lock);
+	spin_lock_init(&vm->pgt_spare_lock);
 	init_waitqueue_head(&vm->rebuild_wq);
 	return okvm_pgtable_init(&vm->pgt, vm->pgt_format, vm->pgt_ia_bits,
 				 vm->pgt_flags);
@@ -37,6 +61,7 @@ int okvm_mmu_init(struct okvm *vm)
 
 void okvm_mmu_destroy(struct okvm *vm)
 {
+	okvm_pgtable_cache_free(&vm->pgt_spare);
 	okvm_pgtable_destroy(&vm->pgt);
 }
 
@@ -216,6 +241,19 @@ static unsigned long okvm_fault_map_size(const struct okvm_memslot *slot,
 }
 
 /*
+ * Does a page leaf already map @gpa to @phys (read-only: a write fault
+ * after dirty logging or a read fault write-protected it)? Then a write
+ * only needs the permission added. mmu_lock held.
+ */
+static bool okvm_fault_is_upgrade(struct okvm *vm, u64 gpa, u64 phys)
+{
+	struct okvm_pgtable_leaf leaf;
+
+	return !okvm_pgtable_get_leaf(&vm->pgt, gpa, &leaf) && leaf.present &&
+	       leaf.size == PAGE_SIZE && leaf.phys == phys;
+}
+
+/*
  * Resolve a guest access to @gpa as a vCPU fault would. Returns 0 with
  * *@result saying whether the table now maps it or the access is MMIO, or a
  * negative errno (-EFAULT when the host has no usable page, -ENOMEM).
@@ -254,12 +292,23 @@ retry:
 #endif
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
 
-	ret = get_user_pages_unlocked(hva, 1, &page, write ? FOLL_WRITE : 0);
+	/*
+	 * The page is usually there already (a write to a page that dirty
+	 * logging write-protected, a re-fault after an unmap): try the
+	 * lockless lookup first, and fault it in only when that fails.
+	 */
+	if (get_user_page_fast_only(hva, write ? FOLL_WRITE : 0, &page))
+		ret = 1;
+	else
+		ret = get_user_pages_unlocked(hva, 1, &page,
+					      write ? FOLL_WRITE : 0);
 	if (ret != 1) {
 		srcu_read_unlock(&vm->srcu, idx);
-		okvm_pgtable_cache_free(&mc);
+		okvm_mmu_cache_put(vm, &mc);
 		return ret < 0 ? ret : -EFAULT;
 	}
+	if (mc.nr < vm->pgt.levels)
+		okvm_mmu_cache_get(vm, &mc);
 	ret = okvm_pgtable_cache_topup(&mc, vm->pgt.levels);
 	if (ret)
 		goto out_put;
@@ -295,8 +344,15 @@ retry:
 	prot = OKVM_PROT_R | OKVM_PROT_X;
 	if (write)
 		prot |= OKVM_PROT_W;
-	ret = okvm_pgtable_map(&vm->pgt, (gfn << PAGE_SHIFT) & ~((u64)size - 1),
-			       size, phys, prot, &mc);
+	if (write && size == PAGE_SIZE &&
+	    okvm_fault_is_upgrade(vm, gfn << PAGE_SHIFT, phys))
+		/* Only the permission changes: no break-before-make, no flush. */
+		ret = okvm_pgtable_relax_perms(&vm->pgt, gfn << PAGE_SHIFT,
+					       OKVM_PROT_W);
+	else
+		ret = okvm_pgtable_map(&vm->pgt,
+				       (gfn << PAGE_SHIFT) & ~((u64)size - 1),
+				       size, phys, prot, &mc);
 	if (!ret && write && slot->dirty_bitmap)
 		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
 out_unlock:
@@ -306,7 +362,7 @@ out_put:
 		set_page_dirty_lock(page);
 	put_page(page);
 	srcu_read_unlock(&vm->srcu, idx);
-	okvm_pgtable_cache_free(&mc);
+	okvm_mmu_cache_put(vm, &mc);
 	if (!ret)
 		*result = OKVM_FAULT_MAPPED;
 	return ret;

@@ -95,6 +95,13 @@ struct okvm {
 	 */
 	rwlock_t mmu_lock;
 	struct okvm_pgtable pgt;
+	/*
+	 * Zeroed table pages faults topped up but did not use, for the next
+	 * fault; guarded by pgt_spare_lock (innermost, never held across
+	 * anything else).
+	 */
+	spinlock_t pgt_spare_lock;
+	struct okvm_pgtable_cache pgt_spare;
 	/* Registered on mm at creation; see notifier.c. */
 	struct mmu_notifier mmu_notifier;
 	/*
