@@ -226,12 +226,21 @@ TEST_F_TIMEOUT(race, seed000_guest_delete_move_under_ksm, 300)
 		.slot = 1, .guest_phys_addr = DATA_GPA,
 		.memory_size = DATA_SIZE,
 	};
+	struct okvm_test_delay delay = {
+		.point = OKVM_DELAY_MEMSLOT_INVALID, .usecs = 2000,
+	};
 	uint8_t *data[ROUNDS + 1] = {};
 	uint64_t gen, holes = 0;
 	int i;
 
 	memcpy(self->code, race_guest_start,
 	       race_guest_end - race_guest_start);
+	/*
+	 * On okvm (testing=1), hold DELETE and MOVE in their INVALID window
+	 * for 2 ms, so the vCPUs fault into it; the built-in KVM has no such
+	 * knob and refuses the ioctl, which is fine.
+	 */
+	ioctl(self->vm, OKVM_TEST_SET_DELAY, &delay);
 	race_ksm_on();
 	data[0] = race_data(1000);
 	ASSERT_NE(NULL, data[0]);

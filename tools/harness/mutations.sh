@@ -15,6 +15,7 @@ MUTATIONS="
 INIT_WARN         arm64-6.1    dmesg
 API_VERSION       x86_64-6.12  okvm_dev_test.api_version_both_nodes
 SEED000           arm64-6.12   okvm_mmu_test.seed000_delete_while_faulting
+SEED000           arm64-7.2    okvm_vcpu_race_test.seed000_guest_delete_move_under_ksm
 SEED002           x86_64-6.12  okvm_memslot_test.seed002_failed_update_changes_nothing
 SEED003           arm64-6.12   okvm_memslot_test.seed003_gpa_above_4g_and_at_top
 NOTIFIER_RETRY    x86_64-6.12  okvm_mmu_test.fault_racing_invalidation_retries
